@@ -1,4 +1,4 @@
-"""The values that flow through evalkit: samples, requests, completions, scores.
+r"""The values that flow through evalkit: samples, requests, completions, scores.
 
 Every record here is a frozen, slotted dataclass. Stages of the pipeline take these values and
 return new ones; nothing fills in fields on an old object.
@@ -98,6 +98,7 @@ class Request:
     messages: tuple[Message, ...] | None = None
     prompt: str | None = None
     epoch: int = 0
+    sample_index: int = -1
 
     @property
     def is_chat(self) -> bool:

@@ -1,8 +1,8 @@
 """Model backends: one module per provider family, all behind the :class:`Backend` Protocol.
 
 A model spec ``provider/model`` picks a factory from :data:`PROVIDERS`; the factory receives the
-model name and the resolved :class:`BackendOptions` and returns a :class:`Backend`. Optional SDKs are
-imported inside the factory, so ``import evalkit`` stays light.
+model name and the resolved :class:`BackendOptions` and returns a :class:`Backend`. Optional SDKs
+are imported inside the factory, so ``import evalkit`` stays light.
 
 Backends classify their failures: :class:`~evalkit.errors.TransientBackendError` (the runner retries
 it with capped backoff) or :class:`~evalkit.errors.FatalBackendError` (it does not).
@@ -117,10 +117,10 @@ PROVIDERS: Registry[BackendFactory] = Registry(
     {
         "openai": "evalkit.backends.openai_api:make_openai",
         "openai-compatible": "evalkit.backends.openai_api:make_openai_compatible",
-        "vllm": "evalkit.backends.openai_api:make_openai_compatible",
-        "sglang": "evalkit.backends.openai_api:make_openai_compatible",
-        "lmdeploy": "evalkit.backends.openai_api:make_openai_compatible",
-        "ollama": "evalkit.backends.openai_api:make_openai_compatible",
+        "vllm": "evalkit.backends.openai_api:make_vllm",
+        "sglang": "evalkit.backends.openai_api:make_sglang",
+        "lmdeploy": "evalkit.backends.openai_api:make_lmdeploy",
+        "ollama": "evalkit.backends.openai_api:make_ollama",
         "replay": "evalkit.backends.replay:make_replay",
         "mock": "evalkit.backends.mock:make_mock",
         "llamacpp": "evalkit.backends.llamacpp:make_llamacpp",

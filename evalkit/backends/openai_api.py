@@ -1,0 +1,269 @@
+"""OpenAI API and OpenAI-compatible servers (vLLM, SGLang, LMDeploy, llama.cpp server, Ollama).
+
+Speaks the wire protocol with ``httpx`` directly: one pooled async client, no SDK-level retries
+(the runner owns retries), and every failure classified:
+
+* transient: 408/409/429/5xx, timeouts, connection errors, malformed or truncated JSON;
+* fatal: 401/403 (credentials), 400/404/422 (the request or model name is wrong).
+
+The API key is read from the environment variable named by ``--api-key-env`` and is never put in
+an identity, a record or an error message.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Sequence
+from typing import Any, cast
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from evalkit.backends import BackendIdentity, BackendOptions, Capabilities
+from evalkit.errors import BackendUnavailable, ConfigError, FatalBackendError, TransientBackendError
+from evalkit.types import Completion, FinishReason, Request, Usage
+
+OPENAI_URL = "https://api.openai.com/v1"
+TRANSIENT_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529})
+FINISH_REASONS: frozenset[str] = frozenset({"stop", "length", "content_filter", "tool_calls"})
+
+# Usual local addresses of the servers that speak the OpenAI protocol.
+ALIAS_URLS = {
+    "vllm": "http://127.0.0.1:8000/v1",
+    "sglang": "http://127.0.0.1:30000/v1",
+    "lmdeploy": "http://127.0.0.1:23333/v1",
+    "ollama": "http://127.0.0.1:11434/v1",
+}
+
+
+def public_url(url: str) -> str:
+    """Return ``url`` without credentials, query string or fragment (safe to record).
+
+    >>> public_url("https://user:secret@host:8000/v1?key=abc")
+    'https://host:8000/v1'
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    ms = response.headers.get("retry-after-ms")
+    if ms is not None:
+        try:
+            return float(ms) / 1000.0
+        except ValueError:
+            return None
+    value = response.headers.get("retry-after")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _error_text(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+        message = body.get("error", {}).get("message") if isinstance(body, dict) else None
+        if isinstance(body.get("error"), str):
+            message = body["error"]
+    except (ValueError, AttributeError):
+        message = None
+    text = str(message or response.text or response.reason_phrase)
+    return " ".join(text.split())[:200]
+
+
+class OpenAIBackend:
+    """A backend for any server speaking the OpenAI chat/completions protocol."""
+
+    def __init__(
+        self, provider: str, model: str, base_url: str, api_key: str | None, timeout_s: float
+    ) -> None:
+        self._identity = BackendIdentity(provider, model, public_url(base_url))
+        self._base = base_url.rstrip("/")
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._client = httpx.AsyncClient(
+            headers=headers,
+            timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0)),
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=256),
+        )
+
+    @property
+    def identity(self) -> BackendIdentity:
+        """Provider, served model name and public base URL."""
+        return self._identity
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """Chat and completions; log-likelihoods by prompt echo or first-token top_logprobs."""
+        return Capabilities(loglikelihood=("echo", "top_logprobs"))
+
+    async def preflight(self) -> None:
+        """Check the server answers at all, so a dead endpoint fails in one line at the start."""
+        try:
+            await self._client.get(f"{self._base}/models", timeout=10.0)
+        except httpx.HTTPError as exc:
+            raise BackendUnavailable(
+                f"cannot reach {self._identity.base_url} ({type(exc).__name__}): "
+                "is the server running and --base-url right?"
+            ) from None
+
+    async def _post(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
+        try:
+            response = await self._client.post(f"{self._base}{path}", json=payload)
+        except httpx.TimeoutException:
+            raise TransientBackendError("request timed out") from None
+        except httpx.TransportError as exc:
+            raise TransientBackendError(f"connection error ({type(exc).__name__})") from None
+        if response.status_code in TRANSIENT_STATUS:
+            raise TransientBackendError(
+                f"HTTP {response.status_code}: {_error_text(response)}", _retry_after(response)
+            )
+        if response.status_code in (401, 403):
+            raise FatalBackendError(
+                f"HTTP {response.status_code}: authentication failed; check the API key variable"
+            )
+        if response.status_code >= 400:
+            raise FatalBackendError(f"HTTP {response.status_code}: {_error_text(response)}")
+        try:
+            body = json.loads(response.content)
+        except (ValueError, UnicodeDecodeError):
+            raise TransientBackendError("malformed JSON in response") from None
+        if not isinstance(body, dict) or not body.get("choices"):
+            raise TransientBackendError("response has no choices")
+        return cast(dict[str, Any], body)
+
+    def _payload(self, request: Request) -> dict[str, Any]:
+        p = request.params
+        payload: dict[str, Any] = {
+            "model": self._identity.model,
+            "temperature": p.temperature,
+            "top_p": p.top_p,
+        }
+        if p.max_tokens is not None:
+            payload["max_tokens"] = p.max_tokens
+        if p.seed is not None:
+            payload["seed"] = p.seed + request.epoch
+        if p.stop:
+            payload["stop"] = list(p.stop)
+        if request.messages is not None:
+            payload["messages"] = [m.to_dict() for m in request.messages]
+        else:
+            payload["prompt"] = request.prompt or ""
+        return payload
+
+    async def generate(self, request: Request) -> Completion:
+        """Send one chat or completions request and parse the first choice."""
+        start = time.monotonic()
+        path = "/chat/completions" if request.is_chat else "/completions"
+        body = await self._post(path, self._payload(request))
+        choice = body["choices"][0]
+        try:
+            text = choice["message"]["content"] if request.is_chat else choice["text"]
+        except (KeyError, TypeError):
+            raise TransientBackendError("response choice has no text") from None
+        if not isinstance(text, str):
+            text = ""  # a refusal or tool call leaves content null: record an empty answer
+        reason = choice.get("finish_reason") or "unknown"
+        usage = body.get("usage") or {}
+        return Completion(
+            text=text,
+            finish_reason=cast(FinishReason, reason if reason in FINISH_REASONS else "unknown"),
+            usage=Usage(
+                int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
+            ),
+            model=str(body.get("model") or self._identity.model),
+            latency_s=time.monotonic() - start,
+        )
+
+    async def loglikelihood(self, request: Request, continuations: Sequence[str]) -> list[float]:
+        """Score continuations by echoing prompt+continuation through the completions endpoint."""
+        prompt = request.prompt or ""
+        scores = []
+        for cont in continuations:
+            body = await self._post(
+                "/completions",
+                {
+                    "model": self._identity.model,
+                    "prompt": prompt + cont,
+                    "max_tokens": 0,
+                    "echo": True,
+                    "logprobs": 1,
+                    "temperature": 0.0,
+                },
+            )
+            scores.append(_continuation_logprob(body, len(prompt)))
+        return scores
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._client.aclose()
+
+
+def _continuation_logprob(body: dict[str, Any], prompt_chars: int) -> float:
+    try:
+        lp = body["choices"][0]["logprobs"]
+        offsets, values = lp["text_offset"], lp["token_logprobs"]
+    except (KeyError, TypeError, IndexError):
+        raise FatalBackendError(
+            "server did not echo prompt logprobs (needs echo + logprobs support)"
+        ) from None
+    total = 0.0
+    for offset, value in zip(offsets, values, strict=False):
+        if offset >= prompt_chars and value is not None:
+            total += float(value)
+    return total
+
+
+def _api_key(options: BackendOptions, required: bool) -> str | None:
+    key = os.environ.get(options.api_key_env)
+    if required and not key:
+        raise ConfigError(
+            f"${options.api_key_env} is not set: export your API key in that variable"
+        )
+    return key or None
+
+
+def make_openai(model: str, options: BackendOptions) -> OpenAIBackend:
+    """``openai/<model>``: the OpenAI API (key from ``$OPENAI_API_KEY``)."""
+    url = options.base_url or os.environ.get("OPENAI_BASE_URL") or OPENAI_URL
+    return OpenAIBackend("openai", model, url, _api_key(options, required=True), options.timeout_s)
+
+
+def _compatible(provider: str, model: str, options: BackendOptions) -> OpenAIBackend:
+    url = options.base_url or ALIAS_URLS.get(provider)
+    if url is None:
+        raise ConfigError(f"{provider}/{model} needs --base-url, e.g. http://127.0.0.1:8000/v1")
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"invalid --base-url '{public_url(url)}': must start with http:// or https://"
+        )
+    return OpenAIBackend(provider, model, url, _api_key(options, required=False), options.timeout_s)
+
+
+def make_openai_compatible(model: str, options: BackendOptions) -> OpenAIBackend:
+    """``openai-compatible/<served-name>`` with ``--base-url``."""
+    return _compatible("openai-compatible", model, options)
+
+
+def make_vllm(model: str, options: BackendOptions) -> OpenAIBackend:
+    """``vllm/<served-name>``: default base URL http://127.0.0.1:8000/v1."""
+    return _compatible("vllm", model, options)
+
+
+def make_sglang(model: str, options: BackendOptions) -> OpenAIBackend:
+    """``sglang/<served-name>``: default base URL http://127.0.0.1:30000/v1."""
+    return _compatible("sglang", model, options)
+
+
+def make_lmdeploy(model: str, options: BackendOptions) -> OpenAIBackend:
+    """``lmdeploy/<served-name>``: default base URL http://127.0.0.1:23333/v1."""
+    return _compatible("lmdeploy", model, options)
+
+
+def make_ollama(model: str, options: BackendOptions) -> OpenAIBackend:
+    """``ollama/<model>``: default base URL http://127.0.0.1:11434/v1."""
+    return _compatible("ollama", model, options)

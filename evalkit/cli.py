@@ -1,0 +1,189 @@
+"""The ``evalkit`` command: parse arguments, build a config, call the library, map errors to exits.
+
+Exit codes: 0 ok, 1 gate failed, 2 user error, 3 backend failure beyond the allowed error rate.
+User errors print one line on stderr, never a traceback. Heavy libraries are imported inside the
+command functions so that ``evalkit --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+from evalkit import __version__
+from evalkit.errors import EXIT_OK, EXIT_USER_ERROR, ConfigError, EvalkitError
+
+if TYPE_CHECKING:
+    from evalkit.config import RunConfig
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USER_ERROR, f"evalkit: error: {message} (see '{self.prog} --help')\n")
+
+
+def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = sub.add_parser("run", help="evaluate a model on tasks")
+    p.add_argument("--model", required=True, help="PROVIDER/MODEL, e.g. openai/gpt-4o-mini")
+    p.add_argument(
+        "--tasks", required=True, help="comma-separated tasks, e.g. gsm8k,gsm8k:cot_8shot"
+    )
+    p.add_argument("--base-url", help="server URL for openai-compatible backends")
+    p.add_argument(
+        "--api-key-env", default="OPENAI_API_KEY", help="env variable holding the API key"
+    )
+    p.add_argument(
+        "-M", dest="model_args", action="append", metavar="KEY=VALUE", help="backend argument"
+    )
+    p.add_argument(
+        "-T", dest="task_args", action="append", metavar="KEY=VALUE", help="task parameter"
+    )
+    p.add_argument("--limit", type=int, help="only the first N samples")
+    p.add_argument("--sample", type=int, help="a seeded random subset of N samples")
+    p.add_argument("--seed", type=int, default=1234)
+    p.add_argument("--concurrency", type=int, default=32, help="requests in flight (default 32)")
+    p.add_argument("--max-attempts", type=int, default=6, help="attempts per request")
+    p.add_argument("--timeout", type=float, default=120.0, help="per-request timeout in seconds")
+    p.add_argument(
+        "--max-error-rate", type=float, default=0.0, help="failed share allowed (default 0)"
+    )
+    p.add_argument("--max-tokens", type=int, help="override the task's max_tokens")
+    p.add_argument("--temperature", type=float, help="override the task's temperature")
+    p.add_argument(
+        "--data-dir", type=Path, help="local data folder (else $EVALKIT_DATA_DIR, else the hub)"
+    )
+    p.add_argument("--tasks-dir", type=Path, action="append", default=[], help="extra task folder")
+    p.add_argument("--output-dir", type=Path, default=Path("results/runs"))
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=cmd_run)
+
+
+def _config_from(args: argparse.Namespace) -> RunConfig:
+    from pydantic import ValidationError
+
+    from evalkit.config import RunConfig, parse_assignments
+
+    fields = {
+        "model": args.model,
+        "tasks": tuple(t for t in args.tasks.split(",") if t.strip()),
+        "base_url": args.base_url,
+        "api_key_env": args.api_key_env,
+        "model_args": parse_assignments(args.model_args, "-M"),
+        "task_args": parse_assignments(args.task_args, "-T"),
+        "limit": args.limit,
+        "sample": args.sample,
+        "seed": args.seed,
+        "concurrency": args.concurrency,
+        "max_attempts": args.max_attempts,
+        "timeout_s": args.timeout,
+        "max_error_rate": args.max_error_rate,
+        "max_tokens": args.max_tokens,
+        "temperature": args.temperature,
+        "data_dir": args.data_dir,
+        "tasks_dir": tuple(args.tasks_dir),
+        "output_dir": args.output_dir,
+    }
+    try:
+        return RunConfig(**fields)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = str(err["loc"][0]).replace("_s", "").replace("_", "-") if err["loc"] else "config"
+        raise ConfigError(f"invalid --{name}: {err['msg']}") from None
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """``evalkit run``."""
+    from evalkit.display import make_display
+    from evalkit.runner import run
+
+    config = _config_from(args)
+    if not config.tasks:
+        raise ConfigError("--tasks is empty: name at least one task (see 'evalkit list tasks')")
+    outcomes = run(config, display=make_display(args.quiet))
+    for out in outcomes:
+        print(out.run_dir)
+    return EXIT_OK
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """``evalkit list tasks|backends|scorers``."""
+    if args.what == "tasks":
+        from evalkit.tasks import discover, load_task
+
+        for name, path in sorted(discover(tuple(args.tasks_dir)).items()):
+            spec = load_task(path).spec
+            variants = ", ".join(sorted(spec.variants)) or "-"
+            print(f"{name}  v{spec.version}  variants: {variants}  {spec.description}")
+    elif args.what == "backends":
+        from evalkit.backends import PROVIDERS
+
+        print("\n".join(PROVIDERS.names()))
+    else:
+        from evalkit.scoring import SCORERS
+
+        print("\n".join(SCORERS.names()))
+    return EXIT_OK
+
+
+def cmd_table(args: argparse.Namespace) -> int:
+    """``evalkit table RUN...``."""
+    from evalkit.report import build_table, render
+
+    sys.stdout.write(render(build_table(args.runs, by=args.by), args.format))
+    return EXIT_OK
+
+
+def cmd_rescore(args: argparse.Namespace) -> int:
+    """``evalkit rescore RUN...``."""
+    from evalkit.report import build_table, render
+    from evalkit.rescore import rescore
+
+    for run_dir in args.runs:
+        rescore(run_dir, args.data_dir)
+    sys.stdout.write(render(build_table(args.runs), "markdown"))
+    return EXIT_OK
+
+
+def build_parser() -> _Parser:
+    """Return the argument parser of the ``evalkit`` command."""
+    parser = _Parser(prog="evalkit", description="Evaluate LLMs on benchmarks, reproducibly.")
+    parser.add_argument("--version", action="version", version=f"evalkit {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    _add_run(sub)
+    p = sub.add_parser("list", help="list tasks, backends or scorers")
+    p.add_argument("what", choices=["tasks", "backends", "scorers"], nargs="?", default="tasks")
+    p.add_argument("--tasks-dir", type=Path, action="append", default=[])
+    p.set_defaults(func=cmd_list)
+    p = sub.add_parser("table", help="results table over run folders")
+    p.add_argument("runs", nargs="+", type=Path, metavar="RUN")
+    p.add_argument("--format", choices=["markdown", "csv", "json"], default="markdown")
+    p.add_argument("--by", help="break down by a metadata field (e.g. subject) or metric prefix")
+    p.set_defaults(func=cmd_table)
+    p = sub.add_parser("rescore", help="score the stored outputs of runs again")
+    p.add_argument("runs", nargs="+", type=Path, metavar="RUN")
+    p.add_argument("--data-dir", type=Path)
+    p.set_defaults(func=cmd_rescore)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except EvalkitError as exc:
+        print(f"evalkit: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("evalkit: interrupted; finished samples are kept in the run folder", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

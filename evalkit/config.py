@@ -1,0 +1,173 @@
+"""Run configuration: model specs, task references, and every default evalkit uses.
+
+Defaults live here and nowhere else. ``key=value`` strings from the command line are parsed into
+dicts at the edge (:func:`parse_assignments`) and never passed deeper as strings.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from evalkit.errors import ConfigError
+
+DEFAULT_CONCURRENCY = 32
+DEFAULT_OUTPUT_DIR = Path("results/runs")
+DATA_DIR_ENV = "EVALKIT_DATA_DIR"
+CACHE_DIR_ENV = "EVALKIT_CACHE_DIR"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSpec:
+    """A parsed ``provider/model`` spec, e.g. ``openai/gpt-4o-mini`` or ``replay/run.jsonl``."""
+
+    provider: str
+    model: str
+
+    @classmethod
+    def parse(cls, spec: str) -> ModelSpec:
+        """Split ``provider/model``; the model part may itself contain slashes.
+
+        >>> ModelSpec.parse("hf/HuggingFaceTB/SmolLM2-135M")
+        ModelSpec(provider='hf', model='HuggingFaceTB/SmolLM2-135M')
+        """
+        provider, sep, model = spec.partition("/")
+        if not sep or not provider or not model:
+            raise ConfigError(
+                f"invalid model spec '{spec}': expected PROVIDER/MODEL, "
+                "e.g. openai/gpt-4o-mini or openai-compatible/my-model"
+            )
+        return cls(provider, model)
+
+    def __str__(self) -> str:
+        return f"{self.provider}/{self.model}"
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRef:
+    """A task named on the command line: ``name[:variant]``, e.g. ``gsm8k:cot_8shot``."""
+
+    name: str
+    variant: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> TaskRef:
+        """Parse ``name`` or ``name:variant``."""
+        name, _, variant = text.strip().partition(":")
+        if not name:
+            raise ConfigError(f"invalid task '{text}': expected NAME or NAME:VARIANT")
+        return cls(name, variant or None)
+
+    def __str__(self) -> str:
+        return f"{self.name}:{self.variant}" if self.variant else self.name
+
+
+def parse_assignments(items: list[str] | None, flag: str) -> dict[str, str]:
+    """Parse repeated ``key=value`` flag values into a dict (later keys win).
+
+    >>> parse_assignments(["n_shot=8", "format=text"], "-T")
+    {'n_shot': '8', 'format': 'text'}
+    """
+    out: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"invalid {flag} '{item}': expected KEY=VALUE")
+        out[key.strip()] = value
+    return out
+
+
+def resolve_data_dir(flag: Path | None) -> Path | None:
+    """Return the local data folder from ``--data-dir`` or ``$EVALKIT_DATA_DIR``, if any."""
+    if flag is not None:
+        path = flag
+    elif os.environ.get(DATA_DIR_ENV):
+        path = Path(os.environ[DATA_DIR_ENV])
+    else:
+        return None
+    if not path.is_dir():
+        raise ConfigError(f"data dir '{path}' does not exist or is not a folder")
+    return path
+
+
+class RunConfig(BaseModel):
+    """Everything that determines a run. Recorded, resolved, in ``run.json``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    model: str
+    """Model spec ``provider/model``."""
+    tasks: tuple[str, ...]
+    """Task references, ``name`` or ``name:variant``."""
+    base_url: str | None = None
+    """Server URL for HTTP backends (credentials and query strings are never recorded)."""
+    api_key_env: str = "OPENAI_API_KEY"
+    """Environment variable holding the API key; the key itself is never stored."""
+    model_args: dict[str, str] = Field(default_factory=dict)
+    """Provider-specific ``-M key=value`` arguments."""
+    task_args: dict[str, str] = Field(default_factory=dict)
+    """Task parameter overrides ``-T key=value`` applied to every task."""
+    limit: int | None = None
+    """Evaluate only the first N samples."""
+    sample: int | None = None
+    """Evaluate a seeded random subset of N samples."""
+    seed: int = 1234
+    """Seed for subsets, few-shot selection and sampling."""
+    concurrency: int = DEFAULT_CONCURRENCY
+    """Largest number of requests in flight."""
+    max_attempts: int = 6
+    """Attempts per request before its sample is recorded as an error."""
+    max_retry_time_s: float = 600.0
+    """Total time one sample may spend waiting between retries."""
+    timeout_s: float = 120.0
+    """Per-request timeout."""
+    max_error_rate: float = 0.0
+    """Fraction of samples allowed to fail before the run exits 3."""
+    max_tokens: int | None = None
+    """Override the task's ``max_tokens``."""
+    temperature: float | None = None
+    """Override the task's temperature."""
+    data_dir: Path | None = None
+    """Local data folder laid out like ``shared/data`` (else the Hugging Face hub)."""
+    tasks_dir: tuple[Path, ...] = ()
+    """Extra folders searched for task definitions."""
+    output_dir: Path = DEFAULT_OUTPUT_DIR
+    """Where run folders are written."""
+
+    @field_validator("concurrency")
+    @classmethod
+    def _positive_concurrency(cls, v: int) -> int:
+        if v < 1:
+            raise ValueError("must be at least 1")
+        return v
+
+    @field_validator("limit", "sample", "max_tokens")
+    @classmethod
+    def _positive_or_none(cls, v: int | None) -> int | None:
+        if v is not None and v < 1:
+            raise ValueError("must be at least 1")
+        return v
+
+    @field_validator("max_attempts")
+    @classmethod
+    def _attempts(cls, v: int) -> int:
+        if v < 1:
+            raise ValueError("must be at least 1")
+        return v
+
+    @field_validator("max_error_rate")
+    @classmethod
+    def _rate(cls, v: float) -> float:
+        if not 0.0 <= v <= 1.0:
+            raise ValueError("must be between 0 and 1")
+        return v
+
+    @field_validator("timeout_s", "max_retry_time_s")
+    @classmethod
+    def _positive_time(cls, v: float) -> float:
+        if v <= 0:
+            raise ValueError("must be positive")
+        return v

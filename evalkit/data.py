@@ -1,0 +1,215 @@
+"""Dataset loading: the Hugging Face hub at a pinned revision, or a local data folder.
+
+Every load returns the rows with a fingerprint (sha256 of the canonical JSON of the rows), which
+the run record keeps. Rows become :class:`~evalkit.types.Sample` values through the task's
+adapter (or its ``[fields]`` mapping); sample ids are stable content hashes unless the dataset
+has its own key. Subsets (``--limit``, ``--sample``) and few-shot choices are deterministic.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import importlib.util
+import json
+import random
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+from evalkit.errors import DataError, TaskSpecError
+from evalkit.tasks import DatasetSpec, TaskDef
+from evalkit.types import Sample
+
+Row = dict[str, Any]
+Adapter = Callable[[Mapping[str, Any], int], Sample]
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedSplit:
+    """Rows of one split with where they came from."""
+
+    rows: list[Row]
+    source: str
+    revision: str | None
+    sha256: str
+
+
+def canonical_json(obj: Any) -> str:
+    """Serialise ``obj`` the one way evalkit hashes it (sorted keys, no spaces, UTF-8)."""
+    return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def row_id(row: Mapping[str, Any]) -> str:
+    """Return a stable id for a row: the first 16 hex digits of its content hash."""
+    return hashlib.sha256(canonical_json(row).encode("utf-8")).hexdigest()[:16]
+
+
+def fingerprint(rows: Sequence[Mapping[str, Any]]) -> str:
+    """Return the sha256 of the rows' canonical JSON lines."""
+    h = hashlib.sha256()
+    for row in rows:
+        h.update(canonical_json(row).encode("utf-8"))
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+def _read_jsonl(path: Path) -> Iterator[Row]:
+    with path.open("rb") as fh:
+        for lineno, raw in enumerate(fh, 1):
+            if not raw.strip():
+                continue
+            try:
+                row = json.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise DataError(f"{path}:{lineno}: not valid UTF-8 JSON ({exc})") from None
+            if not isinstance(row, dict):
+                raise DataError(f"{path}:{lineno}: expected a JSON object per line")
+            yield row
+
+
+def _read_csv(path: Path, columns: list[str] | None) -> Iterator[Row]:
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.reader(fh)
+            header = columns if columns is not None else next(reader, None)
+            if header is None:
+                return
+            for lineno, record in enumerate(reader, 1 if columns else 2):
+                if len(record) != len(header):
+                    raise DataError(
+                        f"{path}: record {lineno} has {len(record)} columns, expected {len(header)}"
+                    )
+                row: Row = dict(zip(header, record, strict=True))
+                row["_file"] = path.stem
+                yield row
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not valid UTF-8 ({exc})") from None
+
+
+def load_local(spec: DatasetSpec, split: str, data_dir: Path) -> LoadedSplit:
+    """Load ``split`` from the local data folder."""
+    pattern = spec.splits.get(split)
+    if pattern is None:
+        raise TaskSpecError(f"dataset has no local path for split '{split}' ([dataset.splits])")
+    paths = sorted(data_dir.glob(pattern))
+    if not paths:
+        raise DataError(f"no data at '{data_dir / pattern}': check --data-dir / EVALKIT_DATA_DIR")
+    rows: list[Row] = []
+    for path in paths:
+        if spec.format == "jsonl":
+            rows.extend(_read_jsonl(path))
+        else:
+            rows.extend(_read_csv(path, spec.csv_columns))
+    if not rows:
+        raise DataError(f"dataset '{data_dir / pattern}' is empty")
+    return LoadedSplit(rows, f"local:{pattern}", None, fingerprint(rows))
+
+
+def load_hub(spec: DatasetSpec, split: str) -> LoadedSplit:
+    """Load ``split`` from the Hugging Face hub at the pinned revision."""
+    if spec.hf_path is None:
+        raise DataError(
+            "this task has no Hugging Face source: pass --data-dir or set EVALKIT_DATA_DIR"
+        )
+    hf_split = spec.hf_splits.get(split, split)
+    try:
+        import datasets
+    except ImportError:
+        raise DataError("the 'datasets' package is missing: pip install datasets") from None
+    try:
+        ds = datasets.load_dataset(
+            spec.hf_path, spec.hf_name, split=hf_split, revision=spec.revision
+        )
+    except Exception as exc:  # the hub client raises many unrelated types for one cause
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise DataError(
+            f"cannot load {spec.hf_path} ({hf_split}) from the Hugging Face hub: {reason}. "
+            "Use a local copy with --data-dir or EVALKIT_DATA_DIR"
+        ) from None
+    rows = [dict(r) for r in ds]
+    if not rows:
+        raise DataError(f"dataset {spec.hf_path} ({hf_split}) is empty")
+    return LoadedSplit(
+        rows, f"hf:{spec.hf_path}/{spec.hf_name or ''}:{hf_split}", spec.revision, fingerprint(rows)
+    )
+
+
+def load_split(spec: DatasetSpec, split: str, data_dir: Path | None) -> LoadedSplit:
+    """Load ``split`` locally when a data folder is given, else from the hub."""
+    return load_local(spec, split, data_dir) if data_dir is not None else load_hub(spec, split)
+
+
+def load_adapter(task: TaskDef) -> Adapter | None:
+    """Import the task's ``adapter.py`` and return its ``adapt`` function, if it has one."""
+    path = task.path / "adapter.py"
+    if not path.is_file():
+        return None
+    module_spec = importlib.util.spec_from_file_location(f"evalkit_task_{task.spec.name}", path)
+    if module_spec is None or module_spec.loader is None:
+        raise TaskSpecError(f"{path}: cannot import adapter")
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    adapt = getattr(module, "adapt", None)
+    if not callable(adapt):
+        raise TaskSpecError(f"{path}: must define a function adapt(row, index) -> Sample")
+    return cast(Adapter, adapt)
+
+
+def field_adapter(task: TaskDef) -> Adapter:
+    """Build the adapter described by the task's ``[fields]`` table."""
+    fields = task.spec.fields
+
+    def adapt(row: Mapping[str, Any], index: int) -> Sample:
+        return Sample(
+            id=str(row[fields.id]) if fields.id else row_id(row),
+            index=index,
+            data=dict(row),
+            target=str(row[fields.target]).strip(),
+            choices=tuple(str(row[c]) for c in fields.choices),
+            metadata={m: row[m] for m in fields.metadata},
+        )
+
+    return adapt
+
+
+def to_samples(rows: Sequence[Row], adapt: Adapter, source: str) -> list[Sample]:
+    """Turn rows into samples, with a one-line error naming the first bad row."""
+    samples = []
+    for index, row in enumerate(rows):
+        try:
+            samples.append(adapt(row, index))
+        except KeyError as exc:
+            raise DataError(f"{source}: row {index} is missing field {exc}") from None
+        except (ValueError, TypeError) as exc:
+            raise DataError(f"{source}: row {index} is malformed: {exc}") from None
+    ids = [s.id for s in samples]
+    if len(set(ids)) != len(ids):
+        dup = next(i for i in ids if ids.count(i) > 1)
+        raise DataError(f"{source}: duplicate sample id '{dup}' (rows must be unique)")
+    return samples
+
+
+def subset(samples: list[Sample], limit: int | None, sample: int | None, seed: int) -> list[Sample]:
+    """Apply ``--sample`` (seeded random subset, kept in dataset order), then ``--limit``."""
+    chosen = samples
+    if sample is not None and sample < len(chosen):
+        picked = sorted(random.Random(seed).sample(range(len(chosen)), sample))
+        chosen = [chosen[i] for i in picked]
+    if limit is not None:
+        chosen = chosen[:limit]
+    return chosen
+
+
+def fewshot_pool(pool: list[Sample], n: int, sampler: str, seed: int) -> list[Sample]:
+    """Pick ``n`` few-shot examples: the first ``n`` (``first_n``) or a seeded sample."""
+    if n <= 0:
+        return []
+    if n > len(pool):
+        raise DataError(f"asked for {n} few-shot examples but the split has {len(pool)}")
+    if sampler == "first_n":
+        return pool[:n]
+    if sampler == "seeded":
+        return [pool[i] for i in sorted(random.Random(seed).sample(range(len(pool)), n))]
+    raise DataError(f"unknown few-shot sampler '{sampler}' (use first_n or seeded)")

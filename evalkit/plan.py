@@ -1,0 +1,120 @@
+"""Task plans: everything decided before the first model call.
+
+Planning resolves the task and its variant, loads the data, turns rows into samples, picks the
+subset and the few-shot examples, and renders every request. All of it is cheap and
+deterministic, so any mistake in a task file or dataset fails here, before money is spent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from evalkit.config import RunConfig, TaskRef, resolve_data_dir
+from evalkit.data import (
+    LoadedSplit,
+    fewshot_pool,
+    field_adapter,
+    load_adapter,
+    load_split,
+    subset,
+    to_samples,
+)
+from evalkit.errors import DataError
+from evalkit.prompts import build_request
+from evalkit.tasks import ResolvedTask, find_task, resolve
+from evalkit.types import GenerateParams, Request, Sample
+
+
+@dataclass(frozen=True, slots=True)
+class TaskPlan:
+    """A task ready to run: samples and their rendered requests, aligned by position."""
+
+    task: ResolvedTask
+    samples: tuple[Sample, ...]
+    requests: tuple[Request, ...]
+    data: LoadedSplit
+    split: str
+    fewshot_ids: tuple[str, ...]
+    fewshot_source: str | None
+
+    @property
+    def selection_sha256(self) -> str:
+        """Hash of the selected sample ids (tells apart subsets of the same data)."""
+        return hashlib.sha256("\n".join(s.id for s in self.samples).encode()).hexdigest()
+
+
+def _params_int(task: ResolvedTask, key: str, default: int) -> int:
+    value = task.params.get(key, default)
+    return value if isinstance(value, int) else default
+
+
+def _shots_for(
+    task: ResolvedTask,
+    sample: Sample,
+    pool: Sequence[Sample],
+    by_group: dict[str, list[Sample]],
+    seed: int,
+) -> list[Sample]:
+    n = _params_int(task, "n_shot", 0)
+    group_key = str(task.params.get("fewshot_group", "") or "")
+    candidates = by_group.get(str(sample.metadata.get(group_key)), []) if group_key else list(pool)
+    candidates = [c for c in candidates if c.id != sample.id]
+    return fewshot_pool(candidates, n, str(task.params.get("fewshot_sampler", "first_n")), seed)
+
+
+def _generation(task: ResolvedTask, config: RunConfig) -> GenerateParams:
+    g = task.generation
+    return GenerateParams(
+        max_tokens=config.max_tokens if config.max_tokens is not None else g.max_tokens,
+        temperature=config.temperature if config.temperature is not None else g.temperature,
+        top_p=g.top_p,
+        seed=config.seed,
+        stop=g.stop,
+    )
+
+
+def plan_task(ref: TaskRef, config: RunConfig) -> TaskPlan:
+    """Resolve, load, select and render one task.
+
+    Raises:
+        UnknownNameError, ConfigError, TaskSpecError, DataError: with a one-line reason.
+    """
+    definition = find_task(ref.name, config.tasks_dir)
+    task = resolve(definition, ref.variant, config.task_args)
+    task = ResolvedTask(task.definition, task.variant, task.params, _generation(task, config))
+    data_dir = resolve_data_dir(config.data_dir)
+    adapt = load_adapter(definition) or field_adapter(definition)
+    split = str(task.params.get("split", "test"))
+    data = load_split(definition.spec.dataset, split, data_dir)
+    samples = subset(
+        to_samples(data.rows, adapt, data.source), config.limit, config.sample, config.seed
+    )
+    if not samples:
+        raise DataError(f"task '{task.label}': no samples selected")
+    pool: list[Sample] = []
+    fewshot_source = None
+    if _params_int(task, "n_shot", 0) > 0:
+        shot_split = str(task.params.get("fewshot_split", "train"))
+        shot_data = (
+            data
+            if shot_split == split
+            else load_split(definition.spec.dataset, shot_split, data_dir)
+        )
+        pool = to_samples(shot_data.rows, adapt, shot_data.source)
+        fewshot_source = f"{shot_data.source}@{shot_data.sha256[:16]}"
+    by_group: dict[str, list[Sample]] = defaultdict(list)
+    group_key = str(task.params.get("fewshot_group", "") or "")
+    for s in pool:
+        by_group[str(s.metadata.get(group_key))].append(s)
+    requests: list[Request] = []
+    used: set[str] = set()
+    for sample in samples:
+        shots = _shots_for(task, sample, pool, by_group, config.seed)
+        used.update(s.id for s in shots)
+        requests.append(build_request(task, sample, shots))
+    return TaskPlan(
+        task, tuple(samples), tuple(requests), data, split, tuple(sorted(used)), fewshot_source
+    )

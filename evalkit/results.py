@@ -1,0 +1,254 @@
+"""The run record: schema, provenance, and crash-safe reading and writing of run folders.
+
+A run folder ``results/runs/<run_id>/`` holds:
+
+* ``run.json``: the resolved configuration, provenance, data fingerprint, metrics and counts.
+  Written atomically (temp file + rename), first with ``status: running``, then ``complete``.
+* ``samples.jsonl``: one line per sample, appended as samples finish (a torn last line from a
+  crash is detected and dropped on read), rewritten in dataset order when the run completes.
+
+Files are deterministic where it matters: sorted keys, fixed rounding in metrics.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import tempfile
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from functools import lru_cache
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from evalkit.errors import ResultsError
+from evalkit.types import SampleResult
+
+RUN_FILE = "run.json"
+SAMPLES_FILE = "samples.jsonl"
+SCHEMA_VERSION = 1
+TRACKED_PACKAGES = (
+    "evalkit",
+    "datasets",
+    "pandas",
+    "jinja2",
+    "sympy",
+    "httpx",
+    "rich",
+    "pydantic",
+    "numpy",
+    "latex2sympy2_extended",
+    "langdetect",
+    "llama_cpp_python",
+    "transformers",
+    "torch",
+)
+
+
+class RunRecord(BaseModel):
+    """The schema of ``run.json`` (validated when read)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int = SCHEMA_VERSION
+    run_id: str
+    status: Literal["running", "complete", "failed"]
+    created_at: str
+    finished_at: str | None = None
+    task: dict[str, Any]
+    """name, variant, label, version, scorer, primary_metric, params."""
+    dataset: dict[str, Any]
+    """source, revision, split, sha256, rows, selected ids hash, few-shot source."""
+    model: dict[str, Any]
+    """spec and backend identity (never credentials)."""
+    generation: dict[str, Any]
+    config: dict[str, Any]
+    provenance: dict[str, Any]
+    metrics: dict[str, Any] = {}
+    groups: dict[str, Any] = {}
+    counts: dict[str, int] = {}
+    usage: dict[str, int] = {}
+    timings: dict[str, float] = {}
+
+    def primary(self) -> dict[str, Any] | None:
+        """Return the summary of the task's primary metric, if computed."""
+        value = self.metrics.get(self.task.get("primary_metric", ""))
+        return value if isinstance(value, dict) else None
+
+
+def utc_now() -> str:
+    """Return the current UTC time as an ISO 8601 string with seconds."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@lru_cache(maxsize=1)
+def _git_state() -> tuple[str | None, bool | None]:
+    root = Path(__file__).resolve().parent.parent
+    if not (root / ".git").exists():
+        return None, None
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return None, None
+    return commit or None, bool(dirty)
+
+
+def provenance() -> dict[str, Any]:
+    """Return evalkit's version, git commit + dirty flag, Python, platform, package versions."""
+    packages = {}
+    for name in TRACKED_PACKAGES:
+        try:
+            packages[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    commit, dirty = _git_state()
+    return {
+        "evalkit_version": packages.get("evalkit", "unknown"),
+        "git_commit": commit,
+        "git_dirty": dirty,
+        "python": platform.python_version(),
+        "platform": platform.platform(terse=True),
+        "packages": packages,
+    }
+
+
+def dumps(obj: Any) -> str:
+    """Serialise for evalkit's files: sorted keys, UTF-8 kept, stable across runs."""
+    return json.dumps(obj, sort_keys=True, ensure_ascii=False, indent=2) + "\n"
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so readers see the old or the new file, never a mix."""
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise ResultsError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def sample_line(result: SampleResult) -> dict[str, Any]:
+    """Return the ``samples.jsonl`` record of one finished sample."""
+    c, s = result.completion, result.score
+    return {
+        "id": result.sample.id,
+        "index": result.sample.index,
+        "epoch": result.request.epoch,
+        "prompt": result.request.prompt_json(),
+        "target": result.sample.target,
+        "metadata": dict(result.sample.metadata),
+        "completion": c.text if c else None,
+        "finish_reason": c.finish_reason if c else None,
+        "latency_s": round(c.latency_s, 4) if c else None,
+        "usage": {"input_tokens": c.usage.input_tokens, "output_tokens": c.usage.output_tokens}
+        if c
+        else None,
+        "answer": s.answer if s else None,
+        "score": s.value if s else None,
+        "metrics": dict(s.metrics) if s else None,
+        "weights": dict(s.weights) if s and s.weights else None,
+        "reason": s.reason if s else None,
+        "details": dict(s.details) if s and s.details else None,
+        "attempts": result.attempts,
+        "error": result.error,
+    }
+
+
+class SamplesWriter:
+    """Appends sample lines to ``samples.jsonl``; each line is one ``write`` call."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self._fh = path.open("a", encoding="utf-8")
+        except OSError as exc:
+            raise ResultsError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+    def append(self, line: Mapping[str, Any]) -> None:
+        """Append one record and flush it to the OS."""
+        try:
+            self._fh.write(json.dumps(line, sort_keys=True, ensure_ascii=False) + "\n")
+            self._fh.flush()
+        except OSError as exc:
+            raise ResultsError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+
+    def close(self) -> None:
+        """Close the file."""
+        self._fh.close()
+
+
+def read_samples(run_dir: Path) -> list[dict[str, Any]]:
+    """Read ``samples.jsonl``, dropping a torn (unterminated or unparsable) last line."""
+    path = run_dir / SAMPLES_FILE
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ResultsError(f"cannot read {path}: {exc.strerror or exc}") from None
+    lines = data.split(b"\n")
+    records = []
+    for i, raw in enumerate(lines):
+        if not raw.strip():
+            continue
+        try:
+            records.append(json.loads(raw.decode("utf-8")))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            if i >= len(lines) - 2:  # the last line: a write cut short by a crash
+                continue
+            raise ResultsError(f"{path}:{i + 1}: corrupt line; the run cannot be read") from None
+    return records
+
+
+def write_samples_sorted(run_dir: Path, records: Iterable[Mapping[str, Any]]) -> None:
+    """Rewrite ``samples.jsonl`` in dataset order (atomically)."""
+    ordered = sorted(records, key=lambda r: (r["index"], r["epoch"]))
+    text = "".join(json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n" for r in ordered)
+    atomic_write(run_dir / SAMPLES_FILE, text)
+
+
+def write_record(run_dir: Path, record: RunRecord) -> None:
+    """Write ``run.json`` atomically."""
+    atomic_write(run_dir / RUN_FILE, dumps(record.model_dump(mode="json")))
+
+
+def read_record(run_dir: Path) -> RunRecord:
+    """Read and validate ``run.json`` of a run folder."""
+    path = run_dir / RUN_FILE
+    if not path.is_file():
+        raise ResultsError(f"'{run_dir}' is not a run folder (no {RUN_FILE})")
+    try:
+        return RunRecord.model_validate_json(path.read_bytes())
+    except OSError as exc:
+        raise ResultsError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        raise ResultsError(f"{path}: not a valid run record ({loc}: {first['msg']})") from None
+
+
+def new_run_dir(output_dir: Path, run_id: str) -> Path:
+    """Create the folder of a new run; refuses to reuse an existing one."""
+    path = output_dir / run_id
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        path.mkdir()
+    except FileExistsError:
+        raise ResultsError(f"run folder '{path}' already exists") from None
+    except OSError as exc:
+        raise ResultsError(f"cannot create '{path}': {exc.strerror or exc}") from None
+    return path

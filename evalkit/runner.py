@@ -1,0 +1,289 @@
+"""The async pipeline: plan → generate (bounded, retried) → score → record, per sample.
+
+One event loop per run (:func:`run` calls ``asyncio.run`` once). A fixed number of workers pull
+samples from a shared iterator, so at most ``--concurrency`` requests are in flight. Each sample is
+scored (in a worker thread) as soon as its completion arrives and appended to ``samples.jsonl`` at
+once; nothing waits for the whole run. A sample whose request fails after its retries is recorded
+as an error: it is never scored as a wrong answer, and it is left out of every metric.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import random
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from evalkit.backends import PROVIDERS, Backend, BackendOptions
+from evalkit.config import ModelSpec, RunConfig, TaskRef
+from evalkit.display import Display, QuietDisplay
+from evalkit.errors import ErrorRateExceeded
+from evalkit.metrics import aggregate, grouped
+from evalkit.plan import TaskPlan, plan_task
+from evalkit.results import (
+    SAMPLES_FILE,
+    RunRecord,
+    SamplesWriter,
+    new_run_dir,
+    provenance,
+    sample_line,
+    utc_now,
+    write_record,
+    write_samples_sorted,
+)
+from evalkit.retry import RetryPolicy, with_retries
+from evalkit.scoring import SCORERS, Scorer
+from evalkit.tasks import param_dict
+from evalkit.types import Request, Sample, SampleResult
+
+
+@dataclass(frozen=True, slots=True)
+class TaskOutcome:
+    """A finished task run: where it was written and its record."""
+
+    run_dir: Path
+    record: RunRecord
+
+
+def make_backend(config: RunConfig) -> Backend:
+    """Build the backend named by ``config.model``."""
+    spec = ModelSpec.parse(config.model)
+    factory = PROVIDERS.get(spec.provider)
+    options = BackendOptions(
+        base_url=config.base_url,
+        api_key_env=config.api_key_env,
+        timeout_s=config.timeout_s,
+        model_args=dict(config.model_args),
+    )
+    return factory(spec.model, options)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")[:60] or "x"
+
+
+def make_run_id(plan: TaskPlan, config: RunConfig) -> str:
+    """Return ``<UTC time>-<task>-<model>-<hash>``; the hash covers config and selection."""
+    digest = hashlib.sha256(
+        f"{config.model_dump_json()}|{plan.task.label}|{plan.selection_sha256}".encode()
+    ).hexdigest()[:6]
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    model = ModelSpec.parse(config.model).model.rsplit("/", 1)[-1]
+    return f"{stamp}-{_slug(plan.task.label)}-{_slug(model)}-{digest}"
+
+
+def initial_record(run_id: str, plan: TaskPlan, backend: Backend, config: RunConfig) -> RunRecord:
+    """Build the ``running`` record written before the first request."""
+    spec = plan.task.definition.spec
+    return RunRecord(
+        run_id=run_id,
+        status="running",
+        created_at=utc_now(),
+        task={
+            "name": spec.name,
+            "variant": plan.task.variant,
+            "label": plan.task.label,
+            "version": spec.version,
+            "scorer": spec.scorer,
+            "primary_metric": spec.primary_metric,
+            "params": param_dict(plan.task.params),
+        },
+        dataset={
+            "source": plan.data.source,
+            "revision": plan.data.revision,
+            "split": plan.split,
+            "sha256": plan.data.sha256,
+            "rows": len(plan.data.rows),
+            "selected": len(plan.samples),
+            "selection_sha256": plan.selection_sha256,
+            "fewshot_source": plan.fewshot_source,
+            "fewshot_ids": list(plan.fewshot_ids),
+        },
+        model={"spec": config.model, **backend.identity.to_dict()},
+        generation=plan.requests[0].params.to_dict(),
+        config=config.model_dump(mode="json"),
+        provenance=provenance(),
+    )
+
+
+async def process_sample(
+    sample: Sample,
+    request: Request,
+    backend: Backend,
+    scorer: Scorer,
+    policy: RetryPolicy,
+    rng: random.Random,
+) -> SampleResult:
+    """Generate (with retries) and score one sample; failures become a recorded error."""
+    attempted = await with_retries(lambda: backend.generate(request), policy, rng)
+    if attempted.value is None:
+        error = f"{type(attempted.error).__name__}: {attempted.error}"
+        return SampleResult(sample, request, None, None, error=error, attempts=attempted.attempts)
+    completion = attempted.value
+    try:
+        score = await asyncio.to_thread(scorer.score, sample, completion)
+    except Exception as exc:  # a scorer crash on odd output must not lose the run
+        error = f"scorer failed: {type(exc).__name__}: {exc}"
+        return SampleResult(
+            sample, request, completion, None, error=error, attempts=attempted.attempts
+        )
+    return SampleResult(sample, request, completion, score, attempts=attempted.attempts)
+
+
+async def pipeline(
+    plan: TaskPlan,
+    backend: Backend,
+    scorer: Scorer,
+    config: RunConfig,
+    on_result: Callable[[SampleResult], None],
+) -> list[SampleResult]:
+    """Run every sample of ``plan`` with at most ``config.concurrency`` in flight."""
+    policy = RetryPolicy(max_attempts=config.max_attempts, max_total_s=config.max_retry_time_s)
+    rng = random.Random(config.seed)
+    work = iter(zip(plan.samples, plan.requests, strict=True))
+    results: list[SampleResult] = []
+
+    async def worker() -> None:
+        for sample, request in work:  # workers share one iterator: each item is taken once
+            result = await process_sample(sample, request, backend, scorer, policy, rng)
+            results.append(result)
+            on_result(result)
+
+    limit = min(config.concurrency, backend.capabilities.max_concurrency or config.concurrency)
+    await asyncio.gather(*(worker() for _ in range(min(limit, len(plan.samples)))))
+    return results
+
+
+def summarize_lines(
+    lines: Sequence[Mapping[str, Any]], group_by: Sequence[str], seed: int
+) -> dict[str, Any]:
+    """Compute metrics, per-group metrics and counts from sample lines."""
+    scored = [ln for ln in lines if ln["error"] is None and ln["metrics"] is not None]
+    rows = [ln["metrics"] for ln in scored]
+    weights = [ln.get("weights") or {} for ln in scored]
+    metrics = {k: v.to_dict() for k, v in aggregate(rows, weights, seed=seed).items()}
+    groups: dict[str, Any] = {}
+    for key in group_by:
+        labels = [str(ln["metadata"].get(key)) for ln in scored]
+        per = grouped(rows, weights, labels, seed=seed)
+        groups[key] = {g: {k: v.to_dict() for k, v in m.items()} for g, m in per.items()}
+    counts = {
+        "samples": len(lines),
+        "scored": len(scored),
+        "errors": len(lines) - len(scored),
+        "truncated": sum(1 for ln in lines if ln["finish_reason"] == "length"),
+        "no_answer": sum(1 for ln in scored if ln["answer"] is None),
+    }
+    return {"metrics": metrics, "groups": groups, "counts": counts}
+
+
+def finalize_record(
+    record: RunRecord, lines: Sequence[Mapping[str, Any]], wall_s: float
+) -> RunRecord:
+    """Return the ``complete`` record with metrics, counts, usage and timings."""
+    summary = summarize_lines(
+        lines, record.task.get("group_by", []), int(record.config.get("seed", 0))
+    )
+    usage = {"input_tokens": 0, "output_tokens": 0}
+    for ln in lines:
+        for k in usage:
+            usage[k] += int((ln.get("usage") or {}).get(k, 0))
+    return record.model_copy(
+        update={
+            **summary,
+            "usage": usage,
+            "status": "complete",
+            "finished_at": utc_now(),
+            "timings": {"wall_s": round(wall_s, 3)},
+        }
+    )
+
+
+def _summary_line(record: RunRecord, run_dir: Path) -> str:
+    primary = record.primary()
+    name = record.task.get("primary_metric")
+    shown = (
+        f"{name} {primary['mean']:.4f} [{primary['ci_low']:.4f}, {primary['ci_high']:.4f}]"
+        if primary and primary.get("mean") is not None
+        else f"{name} n/a"
+    )
+    c = record.counts
+    counts = f"n={c['scored']}  errors={c['errors']}  no-answer={c['no_answer']}"
+    return f"{shown}  {counts}  truncated={c['truncated']}  → {run_dir}"
+
+
+async def execute(
+    plan: TaskPlan, backend: Backend, config: RunConfig, display: Display
+) -> TaskOutcome:
+    """Run one planned task and write its run folder."""
+    scorer = SCORERS.get(plan.task.definition.spec.scorer)(plan.task.params)
+    run_id = make_run_id(plan, config)
+    run_dir = new_run_dir(config.output_dir, run_id)
+    record = initial_record(run_id, plan, backend, config)
+    record = record.model_copy(
+        update={"task": {**record.task, "group_by": list(plan.task.definition.spec.group_by)}}
+    )
+    write_record(run_dir, record)
+    writer = SamplesWriter(run_dir / SAMPLES_FILE)
+    display.start(plan.task.label, len(plan.samples))
+    started = time.monotonic()
+
+    def on_result(result: SampleResult) -> None:
+        writer.append(sample_line(result))
+        display.advance(result.score.value if result.score else None, result.error is not None)
+
+    try:
+        results = await pipeline(plan, backend, scorer, config, on_result)
+    finally:
+        writer.close()
+    lines = [sample_line(r) for r in results]
+    write_samples_sorted(run_dir, lines)
+    final = finalize_record(record, lines, time.monotonic() - started)
+    write_record(run_dir, final)
+    display.finish(plan.task.label, _summary_line(final, run_dir))
+    return TaskOutcome(run_dir, final)
+
+
+def check_error_rates(outcomes: Sequence[TaskOutcome], max_rate: float) -> None:
+    """Raise :class:`ErrorRateExceeded` when a task's failed share is above ``max_rate``."""
+    for out in outcomes:
+        c = out.record.counts
+        if c["samples"] and c["errors"] / c["samples"] > max_rate:
+            raise ErrorRateExceeded(
+                f"{out.record.task['label']}: {c['errors']} of {c['samples']} samples failed "
+                f"(allowed: {max_rate:.0%}); results written to {out.run_dir}; "
+                f"see 'error' in {SAMPLES_FILE}"
+            )
+
+
+async def run_async(
+    config: RunConfig, backend: Backend | None = None, display: Display | None = None
+) -> list[TaskOutcome]:
+    """Plan every task (failing fast on bad input), then run them one after another."""
+    plans = [plan_task(TaskRef.parse(t), config) for t in config.tasks]
+    backend = backend or make_backend(config)
+    display = display or QuietDisplay()
+    outcomes: list[TaskOutcome] = []
+    try:
+        preflight = getattr(backend, "preflight", None)
+        if preflight is not None:
+            await preflight()
+        for plan in plans:
+            outcomes.append(await execute(plan, backend, config, display))
+    finally:
+        await backend.aclose()
+        display.close()
+    check_error_rates(outcomes, config.max_error_rate)
+    return outcomes
+
+
+def run(
+    config: RunConfig, backend: Backend | None = None, display: Display | None = None
+) -> list[TaskOutcome]:
+    """Run an evaluation: the one synchronous entry point (calls ``asyncio.run`` once)."""
+    return asyncio.run(run_async(config, backend, display))
