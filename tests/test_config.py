@@ -1,0 +1,50 @@
+import pytest
+from pydantic import ValidationError
+
+from evalkit.config import ModelSpec, RunConfig, TaskRef, parse_assignments
+from evalkit.errors import ConfigError
+
+
+@pytest.mark.parametrize(
+    ("spec", "provider", "model"),
+    [
+        ("openai/gpt-4o-mini", "openai", "gpt-4o-mini"),
+        ("hf/HuggingFaceTB/SmolLM2-135M", "hf", "HuggingFaceTB/SmolLM2-135M"),
+        ("replay/results/runs/x/samples.jsonl", "replay", "results/runs/x/samples.jsonl"),
+    ],
+)
+def test_model_spec_parses(spec, provider, model):
+    assert ModelSpec.parse(spec) == ModelSpec(provider, model)
+
+
+@pytest.mark.parametrize("spec", ["gpt-4o", "/gpt", "openai/", ""])
+def test_model_spec_rejects(spec):
+    with pytest.raises(ConfigError, match="PROVIDER/MODEL"):
+        ModelSpec.parse(spec)
+
+
+def test_task_ref_variant():
+    assert TaskRef.parse("gsm8k:cot_8shot") == TaskRef("gsm8k", "cot_8shot")
+    assert TaskRef.parse("gsm8k") == TaskRef("gsm8k", None)
+
+
+def test_assignments_parse_and_reject():
+    assert parse_assignments(["a=1", "b=x=y", "a=2"], "-T") == {"a": "2", "b": "x=y"}
+    with pytest.raises(ConfigError, match="expected KEY=VALUE"):
+        parse_assignments(["novalue"], "-M")
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"concurrency": 0}, {"limit": 0}, {"max_error_rate": 1.5}, {"timeout_s": 0}, {"bogus": 1}],
+)
+def test_run_config_validates(bad):
+    with pytest.raises(ValidationError):
+        RunConfig(model="mock/echo", tasks=("gsm8k",), **bad)
+
+
+def test_run_config_is_frozen_and_hashable_fields():
+    cfg = RunConfig(model="mock/echo", tasks=("gsm8k",))
+    with pytest.raises(ValidationError):
+        cfg.concurrency = 3  # type: ignore[misc]
+    assert cfg.concurrency == 32
