@@ -60,6 +60,11 @@ def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--tasks-dir", type=Path, action="append", default=[], help="extra task folder")
     p.add_argument("--output-dir", type=Path, default=Path("results/runs"))
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument(
+        "--no-cache", action="store_true", help="neither read nor write the response cache"
+    )
+    p.add_argument("--cache-dir", type=Path, help="response cache folder")
+    p.add_argument("--resume", metavar="RUN|latest", help="continue an interrupted run")
     p.set_defaults(func=cmd_run)
 
 
@@ -104,7 +109,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = _config_from(args)
     if not config.tasks:
         raise ConfigError("--tasks is empty: name at least one task (see 'evalkit list tasks')")
-    outcomes = run(config, display=make_display(args.quiet))
+    outcomes = run(config, display=make_display(args.quiet), resume=args.resume)
     for out in outcomes:
         print(out.run_dir)
     return EXIT_OK
@@ -149,6 +154,22 @@ def cmd_rescore(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_cache(args: argparse.Namespace) -> int:
+    """``evalkit cache stats|clear``."""
+    from evalkit.cache import ResponseCache, default_cache_dir
+
+    cache = ResponseCache(args.cache_dir or default_cache_dir())
+    try:
+        if args.action == "clear":
+            print(f"removed {cache.clear()} entries from {cache.path}")
+        else:
+            st = cache.stats()
+            print(f"{st.path}: {st.entries} entries, {st.bytes / 1e6:.1f} MB")
+    finally:
+        cache.close()
+    return EXIT_OK
+
+
 def build_parser() -> _Parser:
     """Return the argument parser of the ``evalkit`` command."""
     parser = _Parser(prog="evalkit", description="Evaluate LLMs on benchmarks, reproducibly.")
@@ -168,6 +189,10 @@ def build_parser() -> _Parser:
     p.add_argument("runs", nargs="+", type=Path, metavar="RUN")
     p.add_argument("--data-dir", type=Path)
     p.set_defaults(func=cmd_rescore)
+    p = sub.add_parser("cache", help="response cache statistics or clearing")
+    p.add_argument("action", choices=["stats", "clear"])
+    p.add_argument("--cache-dir", type=Path)
+    p.set_defaults(func=cmd_cache)
     return parser
 
 

@@ -136,6 +136,10 @@ class RunConfig(BaseModel):
     """Extra folders searched for task definitions."""
     output_dir: Path = DEFAULT_OUTPUT_DIR
     """Where run folders are written."""
+    cache: bool = True
+    """Reuse and store completions in the response cache."""
+    cache_dir: Path | None = None
+    """Cache folder; default ``$EVALKIT_CACHE_DIR`` or ``~/.cache/evalkit``."""
 
     @field_validator("concurrency")
     @classmethod

@@ -170,12 +170,23 @@ def sample_line(result: SampleResult) -> dict[str, Any]:
     }
 
 
+def _drop_torn_tail(path: Path) -> None:
+    """Cut an unterminated last line (a write interrupted by a crash) before appending."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    data = path.read_bytes()
+    if not data.endswith(b"\n"):
+        with path.open("r+b") as fh:
+            fh.truncate(data.rfind(b"\n") + 1)
+
+
 class SamplesWriter:
     """Appends sample lines to ``samples.jsonl``; each line is one ``write`` call."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
+            _drop_torn_tail(path)
             self._fh = path.open("a", encoding="utf-8")
         except OSError as exc:
             raise ResultsError(f"cannot write {path}: {exc.strerror or exc}") from None

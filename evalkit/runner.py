@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.backends import PROVIDERS, Backend, BackendOptions
+from evalkit.cache import ResponseCache, cache_key, default_cache_dir
 from evalkit.config import ModelSpec, RunConfig, TaskRef
 from evalkit.display import Display, QuietDisplay
-from evalkit.errors import ErrorRateExceeded
+from evalkit.errors import ConfigError, ErrorRateExceeded
 from evalkit.metrics import aggregate, grouped
 from evalkit.plan import TaskPlan, plan_task
 from evalkit.results import (
@@ -31,15 +32,36 @@ from evalkit.results import (
     SamplesWriter,
     new_run_dir,
     provenance,
+    read_record,
+    read_samples,
     sample_line,
     utc_now,
     write_record,
     write_samples_sorted,
 )
+from evalkit.resume import (
+    COMPARED_CONFIG,
+    check_resumable,
+    latest_matching,
+    locate,
+    order_remaining,
+    split_done,
+)
 from evalkit.retry import RetryPolicy, with_retries
 from evalkit.scoring import SCORERS, Scorer
 from evalkit.tasks import param_dict
 from evalkit.types import Request, Sample, SampleResult
+
+
+@dataclass(frozen=True, slots=True)
+class RunContext:
+    """What every sample of a task run shares."""
+
+    backend: Backend
+    scorer: Scorer
+    policy: RetryPolicy
+    rng: random.Random
+    cache: ResponseCache | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +114,7 @@ def initial_record(run_id: str, plan: TaskPlan, backend: Backend, config: RunCon
             "scorer": spec.scorer,
             "primary_metric": spec.primary_metric,
             "params": param_dict(plan.task.params),
+            "group_by": list(spec.group_by),
         },
         dataset={
             "source": plan.data.source,
@@ -111,51 +134,51 @@ def initial_record(run_id: str, plan: TaskPlan, backend: Backend, config: RunCon
     )
 
 
-async def process_sample(
-    sample: Sample,
-    request: Request,
-    backend: Backend,
-    scorer: Scorer,
-    policy: RetryPolicy,
-    rng: random.Random,
-) -> SampleResult:
-    """Generate (with retries) and score one sample; failures become a recorded error."""
-    attempted = await with_retries(lambda: backend.generate(request), policy, rng)
-    if attempted.value is None:
-        error = f"{type(attempted.error).__name__}: {attempted.error}"
-        return SampleResult(sample, request, None, None, error=error, attempts=attempted.attempts)
-    completion = attempted.value
+async def process_sample(sample: Sample, request: Request, ctx: RunContext) -> SampleResult:
+    """Generate (from the cache, or the backend with retries) and score one sample.
+
+    A request that fails after its retries becomes a recorded error, never a wrong answer.
+    """
+    key = cache_key(ctx.backend.identity, request) if ctx.cache is not None else ""
+    cached = ctx.cache.get(key) if ctx.cache is not None else None
+    if cached is not None:
+        completion, attempts = cached, 0
+    else:
+        attempted = await with_retries(lambda: ctx.backend.generate(request), ctx.policy, ctx.rng)
+        if attempted.value is None:
+            error = f"{type(attempted.error).__name__}: {attempted.error}"
+            return SampleResult(
+                sample, request, None, None, error=error, attempts=attempted.attempts
+            )
+        completion, attempts = attempted.value, attempted.attempts
+        if ctx.cache is not None:
+            ctx.cache.put(key, completion)
     try:
-        score = await asyncio.to_thread(scorer.score, sample, completion)
+        score = await asyncio.to_thread(ctx.scorer.score, sample, completion)
     except Exception as exc:  # a scorer crash on odd output must not lose the run
         error = f"scorer failed: {type(exc).__name__}: {exc}"
-        return SampleResult(
-            sample, request, completion, None, error=error, attempts=attempted.attempts
-        )
-    return SampleResult(sample, request, completion, score, attempts=attempted.attempts)
+        return SampleResult(sample, request, completion, None, error=error, attempts=attempts)
+    return SampleResult(sample, request, completion, score, attempts=attempts)
 
 
 async def pipeline(
-    plan: TaskPlan,
-    backend: Backend,
-    scorer: Scorer,
-    config: RunConfig,
+    items: Sequence[tuple[Sample, Request]],
+    ctx: RunContext,
+    concurrency: int,
     on_result: Callable[[SampleResult], None],
 ) -> list[SampleResult]:
-    """Run every sample of ``plan`` with at most ``config.concurrency`` in flight."""
-    policy = RetryPolicy(max_attempts=config.max_attempts, max_total_s=config.max_retry_time_s)
-    rng = random.Random(config.seed)
-    work = iter(zip(plan.samples, plan.requests, strict=True))
+    """Run every (sample, request) with at most ``concurrency`` requests in flight."""
+    work = iter(items)
     results: list[SampleResult] = []
 
     async def worker() -> None:
         for sample, request in work:  # workers share one iterator: each item is taken once
-            result = await process_sample(sample, request, backend, scorer, policy, rng)
+            result = await process_sample(sample, request, ctx)
             results.append(result)
             on_result(result)
 
-    limit = min(config.concurrency, backend.capabilities.max_concurrency or config.concurrency)
-    await asyncio.gather(*(worker() for _ in range(min(limit, len(plan.samples)))))
+    limit = min(concurrency, ctx.backend.capabilities.max_concurrency or concurrency)
+    await asyncio.gather(*(worker() for _ in range(min(limit, len(items)))))
     return results
 
 
@@ -217,20 +240,51 @@ def _summary_line(record: RunRecord, run_dir: Path) -> str:
     return f"{shown}  {counts}  truncated={c['truncated']}  → {run_dir}"
 
 
-async def execute(
-    plan: TaskPlan, backend: Backend, config: RunConfig, display: Display
-) -> TaskOutcome:
-    """Run one planned task and write its run folder."""
-    scorer = SCORERS.get(plan.task.definition.spec.scorer)(plan.task.params)
-    run_id = make_run_id(plan, config)
-    run_dir = new_run_dir(config.output_dir, run_id)
-    record = initial_record(run_id, plan, backend, config)
-    record = record.model_copy(
-        update={"task": {**record.task, "group_by": list(plan.task.definition.spec.group_by)}}
-    )
+def resume_expectation(plan: TaskPlan, config: RunConfig, backend: Backend) -> dict[str, Any]:
+    """Everything a resumed run must share with the run it continues."""
+    dumped = config.model_dump(mode="json")
+    return {
+        **{f"config.{k}": dumped[k] for k in COMPARED_CONFIG},
+        "task.label": plan.task.label,
+        "task.version": plan.task.definition.spec.version,
+        "task.params": param_dict(plan.task.params),
+        "dataset.sha256": plan.data.sha256,
+        "dataset.selection_sha256": plan.selection_sha256,
+        "model.backend": backend.identity.to_dict(),
+        "generation": plan.requests[0].params.to_dict(),
+    }
+
+
+def open_run(
+    plan: TaskPlan, backend: Backend, config: RunConfig, resume: str | None
+) -> tuple[Path, RunRecord, list[dict[str, Any]]]:
+    """Return the run folder, its record and the lines already in it (new or resumed run)."""
+    expected = resume_expectation(plan, config, backend)
+    run_dir: Path | None = None
+    if resume == "latest":
+        run_dir = latest_matching(config.output_dir, expected)
+    elif resume is not None:
+        run_dir = locate(config.output_dir, resume)
+    if run_dir is not None:
+        record = read_record(run_dir)
+        check_resumable(record, expected)
+        return run_dir, record, read_samples(run_dir)
+    run_dir = new_run_dir(config.output_dir, make_run_id(plan, config))
+    record = initial_record(run_dir.name, plan, backend, config)
     write_record(run_dir, record)
+    return run_dir, record, []
+
+
+async def execute(
+    plan: TaskPlan, ctx: RunContext, config: RunConfig, display: Display, resume: str | None
+) -> TaskOutcome:
+    """Run (or continue) one planned task and write its run folder."""
+    run_dir, record, old_lines = open_run(plan, ctx.backend, config, resume)
+    done, errored = split_done(old_lines)
+    keys = [(r.sample_id, r.epoch) for r in plan.requests]
+    todo = order_remaining(keys, done, errored)
     writer = SamplesWriter(run_dir / SAMPLES_FILE)
-    display.start(plan.task.label, len(plan.samples))
+    display.start(plan.task.label, len(todo))
     started = time.monotonic()
 
     def on_result(result: SampleResult) -> None:
@@ -238,12 +292,16 @@ async def execute(
         display.advance(result.score.value if result.score else None, result.error is not None)
 
     try:
-        results = await pipeline(plan, backend, scorer, config, on_result)
+        items = [(plan.samples[i], plan.requests[i]) for i in todo]
+        results = await pipeline(items, ctx, config.concurrency, on_result)
     finally:
         writer.close()
-    lines = [sample_line(r) for r in results]
+    merged = {(str(ln["id"]), int(ln["epoch"])): ln for ln in old_lines}
+    merged.update({(r.sample.id, r.request.epoch): sample_line(r) for r in results})
+    lines = list(merged.values())
     write_samples_sorted(run_dir, lines)
-    final = finalize_record(record, lines, time.monotonic() - started)
+    wall = float(record.timings.get("wall_s", 0.0)) + time.monotonic() - started
+    final = finalize_record(record, lines, wall)
     write_record(run_dir, final)
     display.finish(plan.task.label, _summary_line(final, run_dir))
     return TaskOutcome(run_dir, final)
@@ -261,10 +319,30 @@ def check_error_rates(outcomes: Sequence[TaskOutcome], max_rate: float) -> None:
             )
 
 
+def _context(backend: Backend, plan: TaskPlan, config: RunConfig) -> RunContext:
+    cache = None
+    if config.cache and backend.capabilities.cacheable:
+        cache = ResponseCache(config.cache_dir or default_cache_dir())
+    return RunContext(
+        backend=backend,
+        scorer=SCORERS.get(plan.task.definition.spec.scorer)(plan.task.params),
+        policy=RetryPolicy(max_attempts=config.max_attempts, max_total_s=config.max_retry_time_s),
+        rng=random.Random(config.seed),
+        cache=cache,
+    )
+
+
 async def run_async(
-    config: RunConfig, backend: Backend | None = None, display: Display | None = None
+    config: RunConfig,
+    backend: Backend | None = None,
+    display: Display | None = None,
+    resume: str | None = None,
 ) -> list[TaskOutcome]:
     """Plan every task (failing fast on bad input), then run them one after another."""
+    if resume not in (None, "latest") and len(config.tasks) > 1:
+        raise ConfigError(
+            "--resume RUN resumes one task's run; use --resume latest for several tasks"
+        )
     plans = [plan_task(TaskRef.parse(t), config) for t in config.tasks]
     backend = backend or make_backend(config)
     display = display or QuietDisplay()
@@ -274,7 +352,12 @@ async def run_async(
         if preflight is not None:
             await preflight()
         for plan in plans:
-            outcomes.append(await execute(plan, backend, config, display))
+            ctx = _context(backend, plan, config)
+            try:
+                outcomes.append(await execute(plan, ctx, config, display, resume))
+            finally:
+                if ctx.cache is not None:
+                    ctx.cache.close()
     finally:
         await backend.aclose()
         display.close()
@@ -283,7 +366,18 @@ async def run_async(
 
 
 def run(
-    config: RunConfig, backend: Backend | None = None, display: Display | None = None
+    config: RunConfig,
+    backend: Backend | None = None,
+    display: Display | None = None,
+    resume: str | None = None,
 ) -> list[TaskOutcome]:
-    """Run an evaluation: the one synchronous entry point (calls ``asyncio.run`` once)."""
-    return asyncio.run(run_async(config, backend, display))
+    """Run an evaluation: the one synchronous entry point (calls ``asyncio.run`` once).
+
+    Args:
+        config: What to run.
+        backend: A ready backend (tests); default: built from ``config.model``.
+        display: Where progress goes; default: nowhere.
+        resume: ``None`` for a new run, ``"latest"`` to continue the newest matching run of each
+            task (or start one), or a run id / folder to continue.
+    """
+    return asyncio.run(run_async(config, backend, display, resume))

@@ -33,7 +33,10 @@ def shared_data() -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _no_ambient_config(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep the developer's environment out of tests."""
+def _no_ambient_config(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Keep the developer's environment (data dir, response cache) out of tests."""
     monkeypatch.delenv("EVALKIT_DATA_DIR", raising=False)
+    monkeypatch.setenv("EVALKIT_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)

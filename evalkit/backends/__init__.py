@@ -29,12 +29,14 @@ class Capabilities:
             completions endpoints that return prompt logprobs, ``("top_logprobs",)`` for chat
             endpoints that return the first token's alternatives, ``("exact",)`` for local models.
         max_concurrency: Largest useful number of in-flight requests (``None``: no limit).
+        cacheable: Whether responses are worth caching (not for mocks and replays).
     """
 
     chat: bool = True
     completions: bool = True
     loglikelihood: tuple[str, ...] = ()
     max_concurrency: int | None = None
+    cacheable: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,7 +40,7 @@ class MockBackend:
     @property
     def capabilities(self) -> Capabilities:
         """Chat and completions, no log-likelihoods."""
-        return Capabilities()
+        return Capabilities(cacheable=False)
 
     async def generate(self, request: Request) -> Completion:
         """Call the responder (which may raise) and wrap plain text in a Completion."""

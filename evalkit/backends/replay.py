@@ -75,7 +75,7 @@ class ReplayBackend:
     @property
     def capabilities(self) -> Capabilities:
         """Replays either kind of request."""
-        return Capabilities()
+        return Capabilities(cacheable=False)
 
     async def generate(self, request: Request) -> Completion:
         """Return the recorded output for the request's sample."""

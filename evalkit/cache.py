@@ -1,0 +1,142 @@
+"""A content-addressed response cache in one SQLite file.
+
+The key is the sha256 of everything that determines a model's output: the backend identity
+(provider, model, base URL, backend extras), the full request (messages or prompt) and the
+generation parameters. With ``temperature > 0`` the epoch is part of the key too, so repeated
+samples of one prompt stay distinct. Only successful completions are stored; errors never are.
+
+The file is opened in WAL mode with a busy timeout, so several evalkit processes can share one
+cache. Credentials never enter it: identities carry no keys and base URLs are recorded bare.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+from evalkit.backends import BackendIdentity
+from evalkit.errors import ResultsError
+from evalkit.types import Completion, FinishReason, Request, Usage
+
+CACHE_FILE = "responses.sqlite"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS responses (
+    key TEXT PRIMARY KEY,
+    completion TEXT NOT NULL,
+    created_at REAL NOT NULL DEFAULT (unixepoch('subsec'))
+)
+"""
+
+
+def default_cache_dir() -> Path:
+    """``$EVALKIT_CACHE_DIR``, else ``$XDG_CACHE_HOME/evalkit``, else ``~/.cache/evalkit``."""
+    if os.environ.get("EVALKIT_CACHE_DIR"):
+        return Path(os.environ["EVALKIT_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "evalkit"
+
+
+def cache_key(identity: BackendIdentity, request: Request) -> str:
+    """Return the content address of ``request`` sent to the backend ``identity``."""
+    params = request.params.to_dict()
+    payload: dict[str, Any] = {
+        "backend": identity.to_dict(),
+        "messages": [m.to_dict() for m in request.messages]
+        if request.messages is not None
+        else None,
+        "prompt": request.prompt,
+        "params": params,
+        "epoch": request.epoch if request.params.temperature > 0 else 0,
+    }
+    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _encode(c: Completion) -> str:
+    return json.dumps(
+        {
+            "text": c.text,
+            "finish_reason": c.finish_reason,
+            "model": c.model,
+            "input_tokens": c.usage.input_tokens,
+            "output_tokens": c.usage.output_tokens,
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+
+
+def _decode(text: str) -> Completion:
+    d = json.loads(text)
+    return Completion(
+        text=d["text"],
+        finish_reason=cast(FinishReason, d["finish_reason"]),
+        usage=Usage(int(d["input_tokens"]), int(d["output_tokens"])),
+        model=d["model"],
+        cached=True,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CacheStats:
+    """What ``evalkit cache stats`` shows."""
+
+    path: Path
+    entries: int
+    bytes: int
+
+
+class ResponseCache:
+    """Completions keyed by :func:`cache_key`, stored in ``<dir>/responses.sqlite``."""
+
+    def __init__(self, directory: Path) -> None:
+        self.path = directory / CACHE_FILE
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(
+                self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise ResultsError(
+                f"cannot open the response cache at {self.path}: {exc} (use --no-cache)"
+            ) from None
+
+    def get(self, key: str) -> Completion | None:
+        """Return the cached completion for ``key``, if any."""
+        row = self._db.execute("SELECT completion FROM responses WHERE key = ?", (key,)).fetchone()
+        return _decode(row[0]) if row else None
+
+    def put(self, key: str, completion: Completion) -> None:
+        """Store a successful completion (first writer wins; entries never change)."""
+        try:
+            self._db.execute(
+                "INSERT OR IGNORE INTO responses (key, completion) VALUES (?, ?)",
+                (key, _encode(completion)),
+            )
+        except sqlite3.Error as exc:
+            raise ResultsError(f"cannot write the response cache at {self.path}: {exc}") from None
+
+    def stats(self) -> CacheStats:
+        """Count entries and measure the file."""
+        (count,) = self._db.execute("SELECT COUNT(*) FROM responses").fetchone()
+        size = sum(p.stat().st_size for p in self.path.parent.glob(CACHE_FILE + "*") if p.is_file())
+        return CacheStats(self.path, int(count), size)
+
+    def clear(self) -> int:
+        """Delete every entry; return how many there were."""
+        (count,) = self._db.execute("SELECT COUNT(*) FROM responses").fetchone()
+        self._db.execute("DELETE FROM responses")
+        self._db.execute("VACUUM")
+        return int(count)
+
+    def close(self) -> None:
+        """Close the database."""
+        self._db.close()
