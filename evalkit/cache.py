@@ -41,10 +41,15 @@ def default_cache_dir() -> Path:
     return Path(base) / "evalkit"
 
 
-def cache_key(identity: BackendIdentity, request: Request) -> str:
-    """Return the content address of ``request`` sent to the backend ``identity``."""
+def cache_key(identity: BackendIdentity, request: Request, mode: str = "generate") -> str:
+    """Return the content address of ``request`` sent to the backend ``identity``.
+
+    ``mode`` tells generation from option ranking (``loglikelihood:letter`` ...), whose answers
+    to the same prompt differ.
+    """
     params = request.params.to_dict()
     payload: dict[str, Any] = {
+        "mode": mode,
         "backend": identity.to_dict(),
         "messages": [m.to_dict() for m in request.messages]
         if request.messages is not None
@@ -79,6 +84,7 @@ def _decode(text: str) -> Completion:
         usage=Usage(int(d["input_tokens"]), int(d["output_tokens"])),
         model=d["model"],
         cached=True,
+        option_logprobs=tuple(d["option_logprobs"]) if d.get("option_logprobs") else None,
     )
 
 

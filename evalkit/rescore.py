@@ -26,8 +26,8 @@ from evalkit.results import (
     write_record,
     write_samples_sorted,
 )
-from evalkit.runner import finalize_record
 from evalkit.scoring import SCORERS
+from evalkit.summary import finalize_record
 from evalkit.types import Completion, SampleResult, Usage
 
 

@@ -165,6 +165,7 @@ def sample_line(result: SampleResult) -> dict[str, Any]:
         "weights": dict(s.weights) if s and s.weights else None,
         "reason": s.reason if s else None,
         "details": dict(s.details) if s and s.details else None,
+        "option_logprobs": list(c.option_logprobs) if c and c.option_logprobs else None,
         "attempts": result.attempts,
         "error": result.error,
     }

@@ -14,7 +14,7 @@ import hashlib
 import random
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,8 +24,8 @@ from evalkit.cache import ResponseCache, cache_key, default_cache_dir
 from evalkit.config import ModelSpec, RunConfig, TaskRef
 from evalkit.display import Display, QuietDisplay
 from evalkit.errors import ConfigError, ErrorRateExceeded
-from evalkit.metrics import aggregate, grouped
 from evalkit.plan import TaskPlan, plan_task
+from evalkit.ranking import check_backend, rank_options
 from evalkit.results import (
     SAMPLES_FILE,
     RunRecord,
@@ -49,8 +49,9 @@ from evalkit.resume import (
 )
 from evalkit.retry import RetryPolicy, with_retries
 from evalkit.scoring import SCORERS, Scorer
+from evalkit.summary import finalize_record
 from evalkit.tasks import param_dict
-from evalkit.types import Request, Sample, SampleResult
+from evalkit.types import Completion, Request, Sample, SampleResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,14 @@ class RunContext:
     policy: RetryPolicy
     rng: random.Random
     cache: ResponseCache | None
+    mode: str = "generate"
+    """``generate``, or ``loglikelihood:<letter|text>`` to rank options (see ranking.py)."""
+
+    def call(self, sample: Sample, request: Request) -> Awaitable[Completion]:
+        """Start the model call that answers ``sample``."""
+        if self.mode == "generate":
+            return self.backend.generate(request)
+        return rank_options(self.backend, self.mode.partition(":")[2], sample, request)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,12 +148,12 @@ async def process_sample(sample: Sample, request: Request, ctx: RunContext) -> S
 
     A request that fails after its retries becomes a recorded error, never a wrong answer.
     """
-    key = cache_key(ctx.backend.identity, request) if ctx.cache is not None else ""
+    key = cache_key(ctx.backend.identity, request, ctx.mode) if ctx.cache is not None else ""
     cached = ctx.cache.get(key) if ctx.cache is not None else None
     if cached is not None:
         completion, attempts = cached, 0
     else:
-        attempted = await with_retries(lambda: ctx.backend.generate(request), ctx.policy, ctx.rng)
+        attempted = await with_retries(lambda: ctx.call(sample, request), ctx.policy, ctx.rng)
         if attempted.value is None:
             error = f"{type(attempted.error).__name__}: {attempted.error}"
             return SampleResult(
@@ -180,51 +189,6 @@ async def pipeline(
     limit = min(concurrency, ctx.backend.capabilities.max_concurrency or concurrency)
     await asyncio.gather(*(worker() for _ in range(min(limit, len(items)))))
     return results
-
-
-def summarize_lines(
-    lines: Sequence[Mapping[str, Any]], group_by: Sequence[str], seed: int
-) -> dict[str, Any]:
-    """Compute metrics, per-group metrics and counts from sample lines."""
-    scored = [ln for ln in lines if ln["error"] is None and ln["metrics"] is not None]
-    rows = [ln["metrics"] for ln in scored]
-    weights = [ln.get("weights") or {} for ln in scored]
-    metrics = {k: v.to_dict() for k, v in aggregate(rows, weights, seed=seed).items()}
-    groups: dict[str, Any] = {}
-    for key in group_by:
-        labels = [str(ln["metadata"].get(key)) for ln in scored]
-        per = grouped(rows, weights, labels, seed=seed)
-        groups[key] = {g: {k: v.to_dict() for k, v in m.items()} for g, m in per.items()}
-    counts = {
-        "samples": len(lines),
-        "scored": len(scored),
-        "errors": len(lines) - len(scored),
-        "truncated": sum(1 for ln in lines if ln["finish_reason"] == "length"),
-        "no_answer": sum(1 for ln in scored if ln["answer"] is None),
-    }
-    return {"metrics": metrics, "groups": groups, "counts": counts}
-
-
-def finalize_record(
-    record: RunRecord, lines: Sequence[Mapping[str, Any]], wall_s: float
-) -> RunRecord:
-    """Return the ``complete`` record with metrics, counts, usage and timings."""
-    summary = summarize_lines(
-        lines, record.task.get("group_by", []), int(record.config.get("seed", 0))
-    )
-    usage = {"input_tokens": 0, "output_tokens": 0}
-    for ln in lines:
-        for k in usage:
-            usage[k] += int((ln.get("usage") or {}).get(k, 0))
-    return record.model_copy(
-        update={
-            **summary,
-            "usage": usage,
-            "status": "complete",
-            "finished_at": utc_now(),
-            "timings": {"wall_s": round(wall_s, 3)},
-        }
-    )
 
 
 def _summary_line(record: RunRecord, run_dir: Path) -> str:
@@ -319,7 +283,20 @@ def check_error_rates(outcomes: Sequence[TaskOutcome], max_rate: float) -> None:
             )
 
 
+def _mode(plan: TaskPlan, backend: Backend) -> str:
+    mode = str(plan.task.params.get("mode", "generate"))
+    if mode == "generate":
+        return mode
+    if mode != "loglikelihood":
+        raise ConfigError(
+            f"task '{plan.task.label}': invalid mode '{mode}' (generate or loglikelihood)"
+        )
+    check_backend(backend)
+    return f"loglikelihood:{plan.task.params.get('ll_target', 'letter')}"
+
+
 def _context(backend: Backend, plan: TaskPlan, config: RunConfig) -> RunContext:
+    mode = _mode(plan, backend)
     cache = None
     if config.cache and backend.capabilities.cacheable:
         cache = ResponseCache(config.cache_dir or default_cache_dir())
@@ -329,6 +306,7 @@ def _context(backend: Backend, plan: TaskPlan, config: RunConfig) -> RunContext:
         policy=RetryPolicy(max_attempts=config.max_attempts, max_total_s=config.max_retry_time_s),
         rng=random.Random(config.seed),
         cache=cache,
+        mode=mode,
     )
 
 
@@ -348,6 +326,8 @@ async def run_async(
     display = display or QuietDisplay()
     outcomes: list[TaskOutcome] = []
     try:
+        for plan in plans:
+            _mode(plan, backend)  # refuse an unsupported scoring mode before any request
         preflight = getattr(backend, "preflight", None)
         if preflight is not None:
             await preflight()

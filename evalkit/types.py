@@ -130,6 +130,8 @@ class Completion:
     model: str = ""
     latency_s: float = 0.0
     cached: bool = False
+    option_logprobs: tuple[float, ...] | None = None
+    """Log-likelihood of each option, when the answer was chosen by ranking options."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,81 @@
+"""Run summaries: metrics, breakdowns, counts and usage computed from a run's sample lines.
+
+A pure function of ``samples.jsonl``: the same lines always give byte-identical metrics, whatever
+order the samples finished in, so a resumed or re-scored run reports exactly what an
+uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from evalkit.metrics import aggregate, grouped
+from evalkit.results import RunRecord, utc_now
+
+
+def circular_metric(scored: Sequence[Mapping[str, Any]], seed: int) -> dict[str, Any]:
+    """Circular evaluation: a question counts only if every rotation of its options is right.
+
+    Rotated copies share ``metadata.circular_of``; a question with an errored copy is left out.
+    """
+    groups: dict[str, list[float]] = {}
+    for ln in scored:
+        origin = ln["metadata"].get("circular_of")
+        if origin is not None:
+            groups.setdefault(str(origin), []).append(float(ln["score"] or 0.0))
+    if not groups:
+        return {}
+    size = max(len(v) for v in groups.values())
+    values = [float(min(v) == 1.0) for _, v in sorted(groups.items()) if len(v) == size]
+    return {
+        "circular": aggregate([{"circular": v} for v in values], [{}] * len(values), seed=seed)[
+            "circular"
+        ].to_dict()
+    }
+
+
+def summarize_lines(
+    lines: Sequence[Mapping[str, Any]], group_by: Sequence[str], seed: int
+) -> dict[str, Any]:
+    """Compute metrics, per-group metrics and counts from sample lines."""
+    scored = [ln for ln in lines if ln["error"] is None and ln["metrics"] is not None]
+    rows = [ln["metrics"] for ln in scored]
+    weights = [ln.get("weights") or {} for ln in scored]
+    metrics = {k: v.to_dict() for k, v in aggregate(rows, weights, seed=seed).items()}
+    metrics.update(circular_metric(scored, seed))
+    groups: dict[str, Any] = {}
+    for key in group_by:
+        labels = [str(ln["metadata"].get(key)) for ln in scored]
+        per = grouped(rows, weights, labels, seed=seed)
+        groups[key] = {g: {k: v.to_dict() for k, v in m.items()} for g, m in per.items()}
+    counts = {
+        "samples": len(lines),
+        "scored": len(scored),
+        "errors": len(lines) - len(scored),
+        "truncated": sum(1 for ln in lines if ln["finish_reason"] == "length"),
+        "no_answer": sum(1 for ln in scored if ln["answer"] is None),
+    }
+    return {"metrics": metrics, "groups": groups, "counts": counts}
+
+
+def finalize_record(
+    record: RunRecord, lines: Sequence[Mapping[str, Any]], wall_s: float
+) -> RunRecord:
+    """Return the ``complete`` record with metrics, counts, usage and timings."""
+    summary = summarize_lines(
+        lines, record.task.get("group_by", []), int(record.config.get("seed", 0))
+    )
+    usage = {"input_tokens": 0, "output_tokens": 0}
+    for ln in lines:
+        for k in usage:
+            usage[k] += int((ln.get("usage") or {}).get(k, 0))
+    return record.model_copy(
+        update={
+            **summary,
+            "usage": usage,
+            "status": "complete",
+            "finished_at": utc_now(),
+            "timings": {"wall_s": round(wall_s, 3)},
+        }
+    )
