@@ -22,8 +22,9 @@ from evalkit.data import (
     subset,
     to_samples,
 )
-from evalkit.errors import DataError
+from evalkit.errors import ConfigError, DataError
 from evalkit.prompts import build_request
+from evalkit.registry import suggest
 from evalkit.tasks import ResolvedTask, find_task, resolve
 from evalkit.types import GenerateParams, Request, Sample
 
@@ -65,6 +66,30 @@ def _shots_for(
     return fewshot_pool(candidates, n, str(task.params.get("fewshot_sampler", "first_n")), seed)
 
 
+def select_subjects(task: ResolvedTask, samples: list[Sample]) -> list[Sample]:
+    """Keep the samples whose ``subject`` or ``category`` is named in the ``subjects`` parameter.
+
+    An empty ``subjects`` keeps everything; a name matching no sample is refused with the list
+    of valid names, so a typo never silently evaluates nothing or everything.
+    """
+    wanted = task.params.get("subjects")
+    if not isinstance(wanted, list) or not wanted:
+        return samples
+    known = {str(s.metadata.get(k)) for s in samples for k in ("subject", "category")} - {"None"}
+    unknown = [w for w in wanted if w not in known]
+    if unknown:
+        raise ConfigError(
+            f"task '{task.label}': unknown subject or category '{unknown[0]}'."
+            f"{suggest(unknown[0], sorted(known))} Valid: {', '.join(sorted(known))}."
+        )
+    keep = set(wanted)
+    return [
+        s
+        for s in samples
+        if {str(s.metadata.get("subject")), str(s.metadata.get("category"))} & keep
+    ]
+
+
 def _generation(task: ResolvedTask, config: RunConfig) -> GenerateParams:
     g = task.generation
     return GenerateParams(
@@ -89,9 +114,8 @@ def plan_task(ref: TaskRef, config: RunConfig) -> TaskPlan:
     adapt = load_adapter(definition) or field_adapter(definition)
     split = str(task.params.get("split", "test"))
     data = load_split(definition.spec.dataset, split, data_dir)
-    samples = subset(
-        to_samples(data.rows, adapt, data.source), config.limit, config.sample, config.seed
-    )
+    selected = select_subjects(task, to_samples(data.rows, adapt, data.source))
+    samples = subset(selected, config.limit, config.sample, config.seed)
     if not samples:
         raise DataError(f"task '{task.label}': no samples selected")
     pool: list[Sample] = []

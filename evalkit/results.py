@@ -71,6 +71,9 @@ class RunRecord(BaseModel):
     provenance: dict[str, Any]
     metrics: dict[str, Any] = {}
     groups: dict[str, Any] = {}
+    """Per-group metrics: ``{group_by field: {value: {metric: summary}}}``."""
+    macro: dict[str, Any] = {}
+    """Macro averages over groups: ``{group_by field: {metric: mean of group means}}``."""
     counts: dict[str, int] = {}
     usage: dict[str, int] = {}
     timings: dict[str, float] = {}

@@ -7,10 +7,11 @@ uninterrupted one would.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from evalkit.metrics import aggregate, grouped
+from evalkit.metrics import aggregate, grouped, macro_mean
 from evalkit.results import RunRecord, utc_now
 
 
@@ -38,17 +39,26 @@ def circular_metric(scored: Sequence[Mapping[str, Any]], seed: int) -> dict[str,
 def summarize_lines(
     lines: Sequence[Mapping[str, Any]], group_by: Sequence[str], seed: int
 ) -> dict[str, Any]:
-    """Compute metrics, per-group metrics and counts from sample lines."""
+    """Compute metrics, per-group metrics, macro averages over groups, and counts.
+
+    ``macro[key][metric]`` is the unweighted mean of the group means (e.g. MMLU's average over
+    subjects); ``metrics`` are micro averages over all samples.
+    """
     scored = [ln for ln in lines if ln["error"] is None and ln["metrics"] is not None]
     rows = [ln["metrics"] for ln in scored]
     weights = [ln.get("weights") or {} for ln in scored]
     metrics = {k: v.to_dict() for k, v in aggregate(rows, weights, seed=seed).items()}
     metrics.update(circular_metric(scored, seed))
     groups: dict[str, Any] = {}
+    macro: dict[str, Any] = {}
     for key in group_by:
         labels = [str(ln["metadata"].get(key)) for ln in scored]
         per = grouped(rows, weights, labels, seed=seed)
         groups[key] = {g: {k: v.to_dict() for k, v in m.items()} for g, m in per.items()}
+        names = sorted({k for m in per.values() for k in m if "/" not in k})
+        macro[key] = {
+            k: _rounded(macro_mean({g: m[k] for g, m in per.items() if k in m})) for k in names
+        }
     counts = {
         "samples": len(lines),
         "scored": len(scored),
@@ -56,7 +66,11 @@ def summarize_lines(
         "truncated": sum(1 for ln in lines if ln["finish_reason"] == "length"),
         "no_answer": sum(1 for ln in scored if ln["answer"] is None),
     }
-    return {"metrics": metrics, "groups": groups, "counts": counts}
+    return {"metrics": metrics, "groups": groups, "macro": macro, "counts": counts}
+
+
+def _rounded(value: float) -> float | None:
+    return None if math.isnan(value) else round(value, 6)
 
 
 def finalize_record(
