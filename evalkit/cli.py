@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from evalkit import __version__
-from evalkit.errors import EXIT_OK, EXIT_USER_ERROR, ConfigError, EvalkitError
+from evalkit.errors import EXIT_GATE_FAILED, EXIT_OK, EXIT_USER_ERROR, ConfigError, EvalkitError
 
 if TYPE_CHECKING:
     from evalkit.config import RunConfig
@@ -170,6 +170,76 @@ def cmd_cache(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_leaderboard(args: argparse.Namespace) -> int:
+    """``evalkit leaderboard [RESULTS_DIR] -o FILE [--check]``."""
+    from evalkit.leaderboard import is_current, write
+
+    if not args.check:
+        write(args.results_dir, args.output)
+        print(args.output)
+        return EXIT_OK
+    if is_current(args.results_dir, args.output):
+        print(f"{args.output} is up to date")
+        return EXIT_OK
+    print(
+        f"{args.output} is stale: run 'evalkit leaderboard {args.results_dir} -o {args.output}'",
+        file=sys.stderr,
+    )
+    return EXIT_GATE_FAILED
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """``evalkit compare BASE CAND``."""
+    from evalkit.compare import compare, to_json, to_markdown
+
+    comparison = compare(args.base, args.cand)
+    text = to_json(comparison) if args.format == "json" else to_markdown(comparison, args.max_flips)
+    sys.stdout.write(text)
+    return EXIT_OK
+
+
+def cmd_gate(args: argparse.Namespace) -> int:
+    """``evalkit gate --baseline ... --candidate ...``."""
+    from evalkit.gate import check, gate, junit_xml, summary_markdown, write_text
+
+    report = gate(
+        args.baseline, args.candidate, args.max_drop, args.alpha, correction=args.correction
+    )
+    summary = summary_markdown(report)
+    if args.summary:
+        write_text(args.summary, summary)
+    if args.junit:
+        write_text(args.junit, junit_xml(report))
+    sys.stdout.write(summary)
+    check(report)
+    return EXIT_OK
+
+
+def _add_reporting(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = sub.add_parser("leaderboard", help="render leaderboard.md from the runs in a folder")
+    p.add_argument(
+        "results_dir", nargs="?", type=Path, default=Path("results"), metavar="RESULTS_DIR"
+    )
+    p.add_argument("-o", "--output", type=Path, default=Path("leaderboard.md"))
+    p.add_argument("--check", action="store_true", help="exit 1 if the file is not up to date")
+    p.set_defaults(func=cmd_leaderboard)
+    p = sub.add_parser("compare", help="paired comparison of two runs (or folders of runs)")
+    p.add_argument("base", type=Path, metavar="BASE")
+    p.add_argument("cand", type=Path, metavar="CAND")
+    p.add_argument("--format", choices=["markdown", "json"], default="markdown")
+    p.add_argument("--max-flips", type=int, help="flipped items listed per task (markdown)")
+    p.set_defaults(func=cmd_compare)
+    p = sub.add_parser("gate", help="fail (exit 1) on a significant regression against a baseline")
+    p.add_argument("--baseline", required=True, type=Path, help="run folder or folder of runs")
+    p.add_argument("--candidate", required=True, type=Path, help="run folder or folder of runs")
+    p.add_argument("--max-drop", type=float, default=1.0, help="tolerated drop in points (1.0)")
+    p.add_argument("--alpha", type=float, default=0.05, help="significance level (0.05)")
+    p.add_argument("--correction", choices=["holm", "none"], default="holm")
+    p.add_argument("--summary", type=Path, help="write the markdown summary here")
+    p.add_argument("--junit", type=Path, help="write JUnit XML here")
+    p.set_defaults(func=cmd_gate)
+
+
 def build_parser() -> _Parser:
     """Return the argument parser of the ``evalkit`` command."""
     parser = _Parser(prog="evalkit", description="Evaluate LLMs on benchmarks, reproducibly.")
@@ -193,6 +263,7 @@ def build_parser() -> _Parser:
     p.add_argument("action", choices=["stats", "clear"])
     p.add_argument("--cache-dir", type=Path)
     p.set_defaults(func=cmd_cache)
+    _add_reporting(sub)
     return parser
 
 
