@@ -145,7 +145,7 @@ class FakeOpenAIServer:
         try:
             while True:
                 try:
-                    request = await read_request(reader)
+                    request = await read_request(reader, writer)
                 except HttpProtocolError as exc:
                     body = error_body(str(exc), "invalid_request_error", "bad_http")
                     writer.write(encode_response(json_response(exc.status, body), False))

@@ -85,8 +85,13 @@ def json_response(
     return HttpResponse(status, body, headers)
 
 
-async def read_request(reader: asyncio.StreamReader) -> HttpRequest | None:
+async def read_request(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+) -> HttpRequest | None:
     """Read the next request from a connection.
+
+    Answers ``Expect: 100-continue`` (curl sends it for bodies over 1 KiB and would otherwise
+    wait a second before sending the body).
 
     Returns:
         The request, or ``None`` when the peer closed the connection between requests.
@@ -103,6 +108,8 @@ async def read_request(reader: asyncio.StreamReader) -> HttpRequest | None:
     except asyncio.LimitOverrunError as exc:
         raise HttpProtocolError(400, "request head too large") from exc
     method, path, version, headers = _parse_head(head)
+    if headers.get("expect", "").lower() == "100-continue":
+        writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
     body = await _read_body(reader, headers)
     return HttpRequest(method, path, headers, body, _keeps_alive(version, headers))
 

@@ -13,9 +13,11 @@ chain), so the same prefix always scores the same. Tokens inside a *favoured* sp
 from __future__ import annotations
 
 import hashlib
+import heapq
 import math
 import re
 import string
+import struct
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,16 +60,6 @@ def count_tokens(text: str) -> int:
     return len(_TOKEN_RE.findall(text))
 
 
-def _unit(state: bytes, token: str) -> float:
-    """Map ``(state, token)`` to a float in [0, 1) deterministically."""
-    digest = hashlib.blake2b(state + token.encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") / 2**64
-
-
-def _pseudo_logprob(state: bytes, token: str) -> float:
-    return -(0.2 + 7.8 * _unit(state, token))
-
-
 def score_tokens(
     text: str,
     *,
@@ -89,16 +81,21 @@ def score_tokens(
     Returns:
         One :class:`TokenScore` per token, in order.
     """
-    state = hashlib.blake2b(context.encode(), digest_size=16).digest()
+    # state = hash of everything before the token; one 64-byte hash per token feeds both the
+    # token's own logprob (first 8 bytes of the next state) and the alternatives (the rest).
+    state = hashlib.blake2b(context.encode(), digest_size=64).digest()
     scores: list[TokenScore] = []
     offset = 0
     for position, token in enumerate(tokenize(text)):
+        following = hashlib.blake2b(state + token.encode(), digest_size=64).digest()
         favoured = favoured_from is not None and offset >= favoured_from and not token.isspace()
-        logprob = FAVOURED_LOGPROB if favoured else _pseudo_logprob(state, token)
+        logprob = FAVOURED_LOGPROB
+        if not favoured:
+            logprob = -(0.2 + 7.8 * int.from_bytes(following[:8], "big") / 2**64)
         pool = _LETTERS if letters_first and position == 0 else _FILLERS
         top = _top_alternatives(state, token, logprob, pool, top_k) if top_k else ()
         scores.append(TokenScore(token, offset, logprob, top))
-        state = hashlib.blake2b(state + token.encode(), digest_size=16).digest()
+        state = following
         offset += len(token)
     return scores
 
@@ -116,14 +113,18 @@ def _top_alternatives(
     tokens of the vocabulary"), so the listed probabilities never sum above 1 and a favoured
     token is always the clear argmax, as a confident model's would be.
     """
-    alternatives = [alt for alt in pool if alt != token]
-    weights = [_unit(state, alt) ** 3 + 1e-6 for alt in alternatives]
-    spare = 0.9 * (1.0 - math.exp(logprob)) / sum(weights)
-    candidates = {token: logprob}
-    for alt, weight in zip(alternatives, weights, strict=True):
-        candidates[alt] = math.log(weight * spare)
-    ranked = sorted(candidates.items(), key=lambda item: (-item[1], item[0]))
-    return tuple((tok, round(value, 6)) for tok, value in ranked[:top_k])
+    # 16 bits of the state per pool entry, cubed so that a few alternatives dominate.
+    draws = struct.unpack_from(f">{len(pool)}H", state, 16)
+    weighted = [
+        (alt, (draw / 65536) ** 3 + 1e-6)
+        for alt, draw in zip(pool, draws, strict=True)
+        if alt != token
+    ]
+    spare = 0.9 * (1.0 - math.exp(logprob)) / sum(weight for _, weight in weighted)
+    best = heapq.nlargest(top_k, weighted, key=lambda item: item[1])
+    candidates = [(token, logprob), *((alt, math.log(weight * spare)) for alt, weight in best)]
+    candidates.sort(key=lambda item: (-item[1], item[0]))
+    return tuple((tok, round(value, 6)) for tok, value in candidates[:top_k])
 
 
 def completion_logprobs(

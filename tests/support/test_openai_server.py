@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import subprocess
 import sys
 import time
@@ -323,3 +324,32 @@ def test_script_rejects_bad_options() -> None:
     )
     assert result.returncode == 2
     assert "answers file" in result.stderr
+
+
+def _raw_exchange(server: ServerHandle, payload: bytes, reads: int = 1) -> bytes:
+    """Send raw bytes, then read until the server closes or ``reads`` responses arrived."""
+    with socket.create_connection((server.host, server.port), timeout=5) as sock:
+        sock.sendall(payload)
+        received = b""
+        while received.count(b"HTTP/1.1 ") < reads or not received.endswith(b"}"):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+    return received
+
+
+def test_raw_http_garbage_gets_400(openai_server: ServerHandle) -> None:
+    reply = _raw_exchange(openai_server, b"NONSENSE\r\n\r\n")
+    assert reply.startswith(b"HTTP/1.1 400 ") and b"Connection: close" in reply
+
+
+def test_raw_http_pipelining_expect_and_http10(openai_server: ServerHandle) -> None:
+    body = json.dumps(_chat("pipelined")).encode()
+    head = f"POST /v1/chat/completions HTTP/1.1\r\nContent-Length: {len(body)}\r\n"
+    two = (head + "\r\n").encode() + body + (head + "Expect: 100-continue\r\n\r\n").encode() + body
+    reply = _raw_exchange(openai_server, two, reads=3)
+    assert reply.count(b"HTTP/1.1 200 OK") == 2 and reply.count(b"100 Continue") == 1
+    assert reply.count(b'"content":"pipelined"') == 2
+    old = _raw_exchange(openai_server, b"GET /v1/models HTTP/1.0\r\n\r\n")
+    assert b"Connection: close" in old and old.endswith(b"]}")
