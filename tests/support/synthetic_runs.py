@@ -122,7 +122,11 @@ def write_run(
         model={"spec": model},
         generation={"temperature": 0.0},
         config={"limit": None, "sample": None, "task_args": {}, **(config or {})},
-        provenance={"evalkit_version": "0.1.0", "git_commit": "0123456789abcdef", "git_dirty": False},
+        provenance={
+            "evalkit_version": "0.1.0",
+            "git_commit": "0123456789abcdef",
+            "git_dirty": False,
+        },
         metrics={"accuracy": dict(metrics) if metrics else summary(values)} if values else {},
         counts={"samples": len(lines), "scored": len(values), "errors": len(lines) - len(values)},
     )
