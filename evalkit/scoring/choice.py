@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -120,18 +120,19 @@ def extract_choice(
     normed = tuple(_norm(options[i]) if i < len(options) else "" for i in range(len(labels)))
     initials = frozenset(o[0] for o in normed if o)
     response = _Response(_clean(text), label_patterns(labels), labels, normed, initials)
-    for method, scan in (
+    tiers: tuple[tuple[ExtractionMethod, Callable[[], tuple[str, ...]]], ...] = (
         ("final", response.final),
         ("bare", response.bare),
         ("commit", response.commit),
         ("lead", response.lead),
         ("text", response.restated),
-    ):
+    )
+    for method, scan in tiers:
         found = scan()
         if len(found) > 1:
-            return ChoiceExtraction(None, "multiple_answers", method, found)  # type: ignore[arg-type]
+            return ChoiceExtraction(None, "multiple_answers", method, found)
         if found:
-            return ChoiceExtraction(found[0], None, method, found)  # type: ignore[arg-type]
+            return ChoiceExtraction(found[0], None, method, found)
     return ChoiceExtraction(None, "no_answer_found")
 
 
@@ -217,10 +218,18 @@ class _Response:
                 if tail
                 else None
             )
-            later = self.letters(self.text, m.start("g"), m.end("g")) if m else ()
-            if later and m is not None and m.start() > start:
-                return later
+            if m is None or m.start() <= start:
+                continue
+            later = self.letters(self.text, m.start("g"), m.end("g"))
+            if later:
+                return self.name_with_letter(m.start("g"), m.end("g")) or later
         return found
+
+    def name_with_letter(self, start: int, end: int) -> tuple[str, ...]:
+        """The option named "Hepatitis B" or "维生素C" when the letter at ``start`` ends a name."""
+        named = self.named(self.text[max(0, start - 60) : end], anywhere=True)
+        letter = self.text[start:end].strip().casefold()
+        return named if named and self.options[self.labels.index(named[0])].endswith(letter) else ()
 
     def bare(self) -> tuple[str, ...]:
         """Lines holding only a choice ("B", "(B)", "B. Paris"), when they all agree."""

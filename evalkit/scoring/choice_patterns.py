@@ -46,8 +46,9 @@ _FINAL_CUES = (
     r"(?i:\b(?:(?:final|correct|right|best|my)\s+)?answers?(?:\s+(?:choice|option|letter))?"
     r"(?:\s+(?:to\s+(?:this|the)\s+question|here|therefore|thus|then|now|clearly))?"
     r"\s*(?:[:=]|\b(?:is|are)\b|\b(?:would|should|must|will)\s+be\b)(?:\s*:)?)"
-    r"|(?i:\b(?:correct|right|best)\s+(?:option|choice|response|letter)"
+    r"|(?i:\b(?:correct|right|best|final|my)\s+(?:option|choice|response|letter|pick)"
     r"\s*(?:[:=]|\bis\b|\bwould\s+be\b)(?:\s*:)?)"
+    r"|(?i:\b(?:conclusion|verdict|final)\s*:)"
     r"|答\s*:|答案\s*(?:[】\]]\s*)?(?:应该?(?:是|为|选)|应当是|是|为|选|:)?"
     r"|正确(?:的)?(?:选项|答案|的是|项)\s*(?:是|为|:)?|正确的是"
     r"|(?:故|因此|所以|综上所述|综上|本题)\s*[,，]?\s*(?:应)?选(?:择)?(?:项)?"
@@ -73,7 +74,7 @@ NEG_AFTER = re.compile(
 """What follows a label that a response rejects: "is wrong", "错误", "不正确"."""
 # The first characters of the cues above (either case). Leading with them as a lookahead lets the
 # regex engine skip most positions at once: 3-20x faster on long text. Keep in sync with the cues.
-_FINAL_FIRST = "afcrbm答正故因所综本"
+_FINAL_FIRST = "afcrbmv答正故因所综本"
 _COMMIT_FIRST = "icpsgtwmlh我选应觉认可"
 # Filler between a cue and its label: "the answer is actually option B", "故选：B".
 _PREFIX = (
