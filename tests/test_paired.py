@@ -127,6 +127,19 @@ def test_paired_bootstrap_alpha_and_weights() -> None:
     assert weighted.diff == pytest.approx(expected, abs=1e-14)
 
 
+def test_paired_bootstrap_interval_coverage_on_simulated_runs() -> None:
+    # Cells: lost, gained, both right, both wrong; the true difference is 0.05 - 0.08 = -0.03.
+    rng = np.random.default_rng(2024)
+    covered, reps = 0, 400
+    for rep in range(reps):
+        cells = rng.multinomial(300, [0.08, 0.05, 0.6, 0.27])
+        base = np.repeat([1.0, 0.0, 1.0, 0.0], cells)
+        cand = np.repeat([0.0, 1.0, 1.0, 0.0], cells)
+        res = paired_bootstrap(base.tolist(), cand.tolist(), n_boot=500, seed=rep)
+        covered += res.ci_low <= -0.03 <= res.ci_high
+    assert 0.91 <= covered / reps <= 0.98
+
+
 def test_paired_bootstrap_edge_cases() -> None:
     empty = paired_bootstrap([], [])
     assert empty.n == 0 and math.isnan(empty.diff)
