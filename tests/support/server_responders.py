@@ -74,13 +74,13 @@ class Gsm8kResponder:
     def respond(self, prompt: str) -> str:
         """Return the sheet answer of the last known question in ``prompt``."""
         words = prompt.split()
-        found = NO_ANSWER
-        for start in range(len(words)):
+        # Scan from the end: the asked question follows any few-shot examples.
+        for start in range(len(words) - 1, -1, -1):
             for length in self._key_lengths:
                 for question, answer in self._index.get(tuple(words[start : start + length]), ()):
                     if tuple(words[start : start + len(question)]) == question:
-                        found = answer
-        return found
+                        return answer
+        return NO_ANSWER
 
 
 @dataclass(frozen=True, slots=True)
