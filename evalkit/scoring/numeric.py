@@ -1,0 +1,173 @@
+"""GSM8K scoring: a numeric final answer compared exactly with the gold number.
+
+This module owns the verdict (strict and flexible, side by side) and the reason attached to it.
+Finding the answer in the response is :mod:`evalkit.scoring.numeric_extract`'s job.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from evalkit.scoring.numeric_extract import Answer, extract_answers, read_statement
+from evalkit.types import Completion, Sample, Score
+
+_NEXT_TURN = re.compile(r"\n[ \t]*(?:Question|Q|Problem|Human|User)[ \t]*[:：]")
+_STOP_TOKENS = ("<|im_end|>", "<|eot_id|>", "<|endoftext|>", "</s>", "<|end|>")
+
+__all__ = [
+    "GSM8KScorer",
+    "answer_text",
+    "format_number",
+    "make_gsm8k_scorer",
+    "response_part",
+    "same_number",
+]
+
+
+def format_number(value: Fraction) -> str:
+    """Return the normal form of ``value``: an integer, a finite decimal, or ``p/q``.
+
+    >>> format_number(Fraction(18)), format_number(Fraction(1, 8)), format_number(Fraction(-2, 3))
+    ('18', '0.125', '-2/3')
+    """
+    if value.denominator == 1:
+        return str(value.numerator)
+    twos, fives, rest = 0, 0, value.denominator
+    while rest % 2 == 0:
+        rest, twos = rest // 2, twos + 1
+    while rest % 5 == 0:
+        rest, fives = rest // 5, fives + 1
+    if rest != 1:
+        return f"{value.numerator}/{value.denominator}"
+    places = max(twos, fives)  # 1/(2^a 5^b) has exactly max(a, b) decimal places
+    digits = str(abs(value.numerator * 10**places // value.denominator)).rjust(places + 1, "0")
+    sign = "-" if value < 0 else ""
+    return f"{sign}{digits[:-places]}.{digits[-places:]}".rstrip("0")
+
+
+def answer_text(answer: Answer) -> str:
+    """Return how an answer is recorded: its normal form, or every offer of a hedge.
+
+    >>> from evalkit.scoring.numeric_extract import read_statement
+    >>> answer_text(read_statement("€1,250.00", "first"))
+    '1250'
+    >>> answer_text(read_statement("1/2", "first"))
+    '0.5'
+    >>> answer_text(read_statement("either 18 or 20.5", "first"))
+    '18 or 20.5'
+    """
+    shown = answer.offered or (answer.value,)
+    degenerate = answer.written[:24] + "..."  # a runaway digit string is shown cut short
+    return " or ".join(format_number(v) if v is not None else degenerate for v in shown)
+
+
+def response_part(text: str) -> str:
+    r"""Return the part of a completion that answers: no reasoning block, no next question.
+
+    >>> response_part("<think>maybe 20</think>The answer is 18.\n\nQuestion: Tom has 3 cats.")
+    'The answer is 18.'
+    >>> response_part("<think>The answer is 18")
+    ''
+    """
+    return _before_next_turn(_after_thinking(text)).strip()
+
+
+def _after_thinking(text: str) -> str:
+    """Keep what follows the last ``</think>``; an unclosed ``<think>`` keeps what precedes it."""
+    lowered = text.lower()
+    end = lowered.rfind("</think>")
+    if end >= 0:
+        return text[end + len("</think>") :]
+    start = lowered.find("<think>")
+    return text[:start] if start >= 0 else text
+
+
+def _before_next_turn(text: str) -> str:
+    """Cut a base model's continuation into the next few-shot question or a leaked stop token."""
+    for token in _STOP_TOKENS:
+        stop = text.find(token)
+        if stop >= 0:
+            text = text[:stop]
+    content = len(text) - len(text.lstrip())
+    digit = re.search(r"\d", text)
+    for match in _NEXT_TURN.finditer(text):
+        # A question restated before any working is not the next turn; one right away is.
+        if match.start() <= content or (digit and digit.start() < match.start()):
+            return text[: match.start()]
+    return text
+
+
+def same_number(answer: Answer | None, gold: str) -> bool:
+    """Whether ``answer`` commits to exactly the gold number.
+
+    Values are compared as fractions, so ``18.00 == 18`` and ``1/2 == 0.5`` hold exactly and
+    big integers never lose digits; ``25%`` counts as ``25``. A hedged answer is never right.
+    A gold that is not one plain number is compared as text.
+
+    >>> from evalkit.scoring.numeric_extract import read_statement
+    >>> same_number(read_statement("$18.00", "first"), "18")
+    True
+    >>> same_number(read_statement("18 or 20", "first"), "18")
+    False
+    """
+    if answer is None or answer.hedged:
+        return False
+    expected = read_statement(gold, "anchored")
+    if expected is None or expected.hedged or expected.written != gold.strip():
+        return answer_text(answer) == gold.strip()
+    return answer.value == expected.value
+
+
+@dataclass(frozen=True, slots=True)
+class GSM8KScorer:
+    r"""Scores a grade-school-math response against ``sample.target`` (a plain number).
+
+    Two verdicts are kept side by side in ``Score.metrics``: ``strict`` reads only an explicit
+    final-answer format ("#### N", "The answer is N", "Final answer: N", an ``A: N`` line,
+    ``\boxed{N}``); ``flexible`` reads the response like a careful grader (the last committed
+    statement, after self-corrections, before verification). ``Score.value`` is the flexible
+    verdict.
+
+    >>> from evalkit.types import Completion, Sample
+    >>> gold = Sample(id="q1", index=0, data={}, target="18")
+    >>> scorer = GSM8KScorer()
+    >>> scorer.score(gold, Completion("The answer is 20. Wait, 9 * 2 = 18.")).metrics
+    {'strict': 0.0, 'flexible': 1.0}
+    >>> scorer.score(gold, Completion("Janet makes **$18.00** a day.")).answer
+    '18'
+    >>> scorer.score(gold, Completion("Either 18 or 20.")).reason
+    'hedged'
+    >>> scorer.score(gold, Completion("She sells 9 eggs, so", finish_reason="length")).reason
+    'truncated'
+    """
+
+    def score(self, sample: Sample, completion: Completion) -> Score:
+        """Score ``completion`` against ``sample.target``."""
+        truncated = completion.finish_reason == "length"
+        found = extract_answers(response_part(completion.text), truncated=truncated)
+        strict = same_number(found.strict, sample.target)
+        flexible = same_number(found.flexible, sample.target)
+        return Score(
+            value=float(flexible),
+            answer=answer_text(found.flexible) if found.flexible else None,
+            reason=_reason(found.flexible, truncated=truncated),
+            metrics={"strict": float(strict), "flexible": float(flexible)},
+            details={"strict_answer": answer_text(found.strict) if found.strict else None},
+        )
+
+
+def _reason(answer: Answer | None, *, truncated: bool) -> str | None:
+    """Why the verdict is what it is, when that is notable."""
+    if answer is None:
+        return "truncated" if truncated else "no_answer_found"
+    return "hedged" if answer.hedged else None
+
+
+def make_gsm8k_scorer(params: Mapping[str, Any]) -> GSM8KScorer:
+    """Build the GSM8K scorer; it reads none of the task's parameters (they set the prompt)."""
+    del params
+    return GSM8KScorer()
