@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -28,7 +29,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (
     key TEXT PRIMARY KEY,
     completion TEXT NOT NULL,
-    created_at REAL NOT NULL DEFAULT (unixepoch('subsec'))
+    created_at REAL NOT NULL
 )
 """
 
@@ -124,8 +125,9 @@ class ResponseCache:
         """Store a successful completion (first writer wins; entries never change)."""
         try:
             self._db.execute(
-                "INSERT OR IGNORE INTO responses (key, completion) VALUES (?, ?)",
-                (key, _encode(completion)),
+                "INSERT INTO responses (key, completion, created_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(key) DO NOTHING",
+                (key, _encode(completion), time.time()),
             )
         except sqlite3.Error as exc:
             raise ResultsError(f"cannot write the response cache at {self.path}: {exc}") from None

@@ -92,6 +92,8 @@ def _config_from(args: argparse.Namespace) -> RunConfig:
         "data_dir": args.data_dir,
         "tasks_dir": tuple(args.tasks_dir),
         "output_dir": args.output_dir,
+        "cache": not args.no_cache,
+        "cache_dir": args.cache_dir,
     }
     try:
         return RunConfig(**fields)

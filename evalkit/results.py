@@ -257,13 +257,18 @@ def read_record(run_dir: Path) -> RunRecord:
 
 
 def new_run_dir(output_dir: Path, run_id: str) -> Path:
-    """Create the folder of a new run; refuses to reuse an existing one."""
-    path = output_dir / run_id
+    """Create the folder of a new run, never reusing one (``-2``, ``-3`` ... on a clash)."""
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
-        path.mkdir()
-    except FileExistsError:
-        raise ResultsError(f"run folder '{path}' already exists") from None
     except OSError as exc:
-        raise ResultsError(f"cannot create '{path}': {exc.strerror or exc}") from None
-    return path
+        raise ResultsError(f"cannot create '{output_dir}': {exc.strerror or exc}") from None
+    for attempt in range(1, 1000):
+        path = output_dir / (run_id if attempt == 1 else f"{run_id}-{attempt}")
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise ResultsError(f"cannot create '{path}': {exc.strerror or exc}") from None
+    raise ResultsError(f"too many runs named {run_id} in {output_dir}")

@@ -276,10 +276,11 @@ def check_error_rates(outcomes: Sequence[TaskOutcome], max_rate: float) -> None:
     for out in outcomes:
         c = out.record.counts
         if c["samples"] and c["errors"] / c["samples"] > max_rate:
+            first = next((ln["error"] for ln in read_samples(out.run_dir) if ln["error"]), "")
             raise ErrorRateExceeded(
                 f"{out.record.task['label']}: {c['errors']} of {c['samples']} samples failed "
                 f"(allowed: {max_rate:.0%}); results written to {out.run_dir}; "
-                f"see 'error' in {SAMPLES_FILE}"
+                f"first error: {first}"
             )
 
 

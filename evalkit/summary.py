@@ -14,6 +14,9 @@ from typing import Any
 from evalkit.metrics import aggregate, grouped, macro_mean
 from evalkit.results import RunRecord, utc_now
 
+NO_ANSWER_REASONS = ("no_answer_found", "truncated")
+"""Reasons a scorer gives when it could not extract any answer."""
+
 
 def circular_metric(scored: Sequence[Mapping[str, Any]], seed: int) -> dict[str, Any]:
     """Circular evaluation: a question counts only if every rotation of its options is right.
@@ -44,6 +47,8 @@ def summarize_lines(
     ``macro[key][metric]`` is the unweighted mean of the group means (e.g. MMLU's average over
     subjects); ``metrics`` are micro averages over all samples.
     """
+    # Dataset order, not completion order: the bootstrap must see the same sequence every time.
+    lines = sorted(lines, key=lambda ln: (ln["index"], ln["epoch"]))
     scored = [ln for ln in lines if ln["error"] is None and ln["metrics"] is not None]
     rows = [ln["metrics"] for ln in scored]
     weights = [ln.get("weights") or {} for ln in scored]
@@ -64,7 +69,9 @@ def summarize_lines(
         "scored": len(scored),
         "errors": len(lines) - len(scored),
         "truncated": sum(1 for ln in lines if ln["finish_reason"] == "length"),
-        "no_answer": sum(1 for ln in scored if ln["answer"] is None),
+        "no_answer": sum(
+            1 for ln in scored if ln["answer"] is None and ln["reason"] in NO_ANSWER_REASONS
+        ),
     }
     return {"metrics": metrics, "groups": groups, "macro": macro, "counts": counts}
 

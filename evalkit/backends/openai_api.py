@@ -13,6 +13,7 @@ an identity, a record or an error message.
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from collections.abc import Sequence
@@ -28,6 +29,8 @@ from evalkit.types import Completion, FinishReason, Request, Usage
 OPENAI_URL = "https://api.openai.com/v1"
 TRANSIENT_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529})
 FINISH_REASONS: frozenset[str] = frozenset({"stop", "length", "content_filter", "tool_calls"})
+CHAT_TOP_LOGPROBS = 20
+"""Alternatives asked per token when ranking letters over chat (the most OpenAI returns)."""
 
 # Usual local addresses of the servers that speak the OpenAI protocol.
 ALIAS_URLS = {
@@ -104,12 +107,17 @@ class OpenAIBackend:
     async def preflight(self) -> None:
         """Check the server answers at all, so a dead endpoint fails in one line at the start."""
         try:
-            await self._client.get(f"{self._base}/models", timeout=10.0)
+            response = await self._client.get(f"{self._base}/models", timeout=10.0)
         except httpx.HTTPError as exc:
             raise BackendUnavailable(
                 f"cannot reach {self._identity.base_url} ({type(exc).__name__}): "
                 "is the server running and --base-url right?"
             ) from None
+        if response.status_code in (401, 403):
+            raise FatalBackendError(
+                f"{self._identity.base_url}: HTTP {response.status_code}, authentication failed; "
+                "check the API key variable (--api-key-env)"
+            )
 
     async def _post(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -180,7 +188,13 @@ class OpenAIBackend:
         )
 
     async def loglikelihood(self, request: Request, continuations: Sequence[str]) -> list[float]:
-        """Score continuations by echoing prompt+continuation through the completions endpoint."""
+        """Score continuations by echoing prompt+continuation through the completions endpoint.
+
+        A chat request is scored by its first answer token's ``top_logprobs`` instead (see
+        :meth:`_first_token_logprobs`).
+        """
+        if request.messages is not None:
+            return await self._first_token_logprobs(request, continuations)
         prompt = request.prompt or ""
         scores = []
         for cont in continuations:
@@ -197,6 +211,32 @@ class OpenAIBackend:
             )
             scores.append(_continuation_logprob(body, len(prompt)))
         return scores
+
+    async def _first_token_logprobs(
+        self, request: Request, continuations: Sequence[str]
+    ) -> list[float]:
+        """Rank option letters by the chat model's first answer token (``top_logprobs``).
+
+        Chat endpoints score no given text, so one token is generated and its most likely
+        alternatives are read: each letter's value is the log-probability of that first token
+        being the letter (``"B"`` and ``" B"`` pooled). Only single-character continuations
+        (``ll_target=letter``) can be ranked this way.
+        """
+        labels = [c.strip() for c in continuations]
+        if not all(len(label) == 1 for label in labels):
+            raise FatalBackendError(
+                "chat log-likelihood ranks option letters only (first-token top_logprobs): "
+                "use -T ll_target=letter, or -T format=text for a completions endpoint"
+            )
+        payload = {
+            **self._payload(request),
+            "max_tokens": 1,
+            "temperature": 0.0,
+            "logprobs": True,
+            "top_logprobs": CHAT_TOP_LOGPROBS,
+        }
+        payload.pop("stop", None)
+        return _label_logprobs(await self._post("/chat/completions", payload), labels)
 
     async def aclose(self) -> None:
         """Close the connection pool."""
@@ -216,6 +256,34 @@ def _continuation_logprob(body: dict[str, Any], prompt_chars: int) -> float:
         if offset >= prompt_chars and value is not None:
             total += float(value)
     return total
+
+
+def _label_logprobs(body: dict[str, Any], labels: Sequence[str]) -> list[float]:
+    """Each label's log-probability as the first token of a chat answer.
+
+    A label missing from the listed alternatives is less likely than all of them; it gets the
+    lowest listed value minus 1 (a placeholder that ranks it last, not a probability).
+    """
+    try:
+        top = body["choices"][0]["logprobs"]["content"][0]["top_logprobs"]
+        listed = [(str(t["token"]).strip(), float(t["logprob"])) for t in top]
+    except (KeyError, TypeError, IndexError, ValueError):
+        raise FatalBackendError(
+            "the chat response has no top_logprobs: the server or model does not return "
+            "log-probabilities; use -T mode=generate"
+        ) from None
+    mass: dict[str, float] = {}
+    for token, value in listed:
+        if token in labels:
+            mass[token] = mass.get(token, 0.0) + math.exp(value)
+    if not mass:
+        shown = ", ".join(repr(token) for token, _ in listed[:5])
+        raise FatalBackendError(
+            f"no option letter among the first answer token's top {len(listed)} "
+            f"alternatives ({shown}, ...): the model does not answer with a letter first"
+        )
+    floor = min(value for _, value in listed) - 1.0
+    return [math.log(mass[label]) if label in mass else floor for label in labels]
 
 
 def _api_key(options: BackendOptions, required: bool) -> str | None:

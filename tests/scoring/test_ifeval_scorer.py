@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from evalkit.errors import ConfigError, DataError
+from evalkit.errors import DataError
 from evalkit.scoring import SCORERS
 from evalkit.scoring.ifeval import INSTRUCTIONS, build_instruction, make_ifeval_scorer
 from evalkit.types import Completion, Sample
@@ -163,9 +163,9 @@ def test_missing_metadata_raises_data_error() -> None:
         make_ifeval_scorer({}).score(sample, Completion(text="x"))
 
 
-def test_scorer_takes_no_parameters() -> None:
-    with pytest.raises(ConfigError, match="no parameters"):
-        make_ifeval_scorer({"strict": True})
+def test_scorer_ignores_prompt_parameters() -> None:
+    # The runner hands every task parameter to the scorer; prompt settings must not change verdicts.
+    assert make_ifeval_scorer({"format": "chat", "user_template": "prompt.jinja"}) == make_ifeval_scorer({})
 
 
 def test_float_integers_from_json_are_accepted() -> None:

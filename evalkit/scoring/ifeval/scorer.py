@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from evalkit.errors import ConfigError, DataError
+from evalkit.errors import DataError
 from evalkit.scoring.ifeval.loose import response_variants
 from evalkit.scoring.ifeval.registry import Instruction, build_instruction
 from evalkit.types import Completion, Sample, Score
@@ -140,11 +140,6 @@ class IfevalScorer:
 
 
 def make_ifeval_scorer(params: Mapping[str, Any]) -> IfevalScorer:
-    """Build the IFEval scorer; it takes no parameters.
-
-    Raises:
-        ConfigError: ``params`` is not empty.
-    """
-    if params:
-        raise ConfigError(f"the ifeval scorer takes no parameters, got {sorted(params)}")
+    """Build the IFEval scorer; it reads none of the task's parameters (prompt settings only)."""
+    del params
     return IfevalScorer()
