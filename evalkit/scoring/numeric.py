@@ -1,7 +1,9 @@
 """GSM8K scoring: a numeric final answer compared exactly with the gold number.
 
-This module owns the verdict (strict and flexible, side by side) and the reason attached to it.
-Finding the answer in the response is :mod:`evalkit.scoring.numeric_extract`'s job.
+This module owns the verdict (strict and flexible, side by side), the reason attached to it, the
+recorded form of an answer, and which part of a completion counts as the response (not the
+``<think>`` block, not a base model's run-on into the next few-shot question). Finding the answer
+inside the response is :mod:`evalkit.scoring.numeric_extract`'s job.
 """
 
 from __future__ import annotations
@@ -117,7 +119,7 @@ def same_number(answer: Answer | None, gold: str) -> bool:
     if answer is None or answer.hedged:
         return False
     expected = read_statement(gold, "anchored")
-    if expected is None or expected.hedged or expected.written != gold.strip():
+    if expected is None or expected.value is None or expected.written != gold.strip():
         return answer_text(answer) == gold.strip()
     return answer.value == expected.value
 

@@ -269,7 +269,9 @@ _CHECK = re.compile(
     r"sanity[- ]check|confirm(?:ing|ation)?)\b",
     re.IGNORECASE | re.MULTILINE,
 )
-_NOTE = re.compile(r"^[ \t>*_(-]*(?:note|n\.b\.|assum(?:ing|ption)|this assumes)\b", re.I | re.M)
+_NOTE = re.compile(
+    r"^[ \t>*_(-]*(?:note|n\.b\.|explanation|assum(?:ing|ption)|this assumes)\b", re.I | re.M
+)
 _CONFIRMED = re.compile(r"[✓✔✅]|\b(?:correct|confirm(?:s|ed)|matches|checks out|consistent)\b")
 _CONCLUSION = re.compile(
     rf"{_CUE_START}(?:so|therefore|thus|hence|in conclusion|in total|overall|altogether)\b",
