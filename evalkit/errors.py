@@ -81,11 +81,20 @@ class TransientBackendError(BackendError):
 
     Attributes:
         retry_after: Seconds the server asked us to wait (``Retry-After``), if any.
+        status: The HTTP status, when the failure was an HTTP answer.
     """
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, retry_after: float | None = None, status: int | None = None
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.status = status
+
+    @property
+    def rate_limited(self) -> bool:
+        """Whether the server said "too many requests" (HTTP 429)."""
+        return self.status == 429
 
 
 class FatalBackendError(BackendError):

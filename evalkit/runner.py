@@ -23,7 +23,8 @@ from evalkit.backends import PROVIDERS, Backend, BackendOptions
 from evalkit.cache import ResponseCache, cache_key, default_cache_dir
 from evalkit.config import ModelSpec, RunConfig, TaskRef
 from evalkit.display import Display, QuietDisplay
-from evalkit.errors import ConfigError, ErrorRateExceeded
+from evalkit.errors import ConfigError, ErrorRateExceeded, TransientBackendError
+from evalkit.limiter import AdaptiveLimiter
 from evalkit.plan import TaskPlan, plan_task
 from evalkit.ranking import check_backend, rank_options
 from evalkit.results import (
@@ -63,8 +64,21 @@ class RunContext:
     policy: RetryPolicy
     rng: random.Random
     cache: ResponseCache | None
+    limiter: AdaptiveLimiter
     mode: str = "generate"
     """``generate``, or ``loglikelihood:<letter|text>`` to rank options (see ranking.py)."""
+
+    async def limited_call(self, sample: Sample, request: Request) -> Completion:
+        """Make the call within the adaptive in-flight limit, telling it about rate limits."""
+        async with self.limiter.slot() as generation:
+            try:
+                completion = await self.call(sample, request)
+            except TransientBackendError as exc:
+                if exc.rate_limited:
+                    self.limiter.rate_limited(generation)
+                raise
+        self.limiter.succeeded()
+        return completion
 
     def call(self, sample: Sample, request: Request) -> Awaitable[Completion]:
         """Start the model call that answers ``sample``."""
@@ -153,7 +167,9 @@ async def process_sample(sample: Sample, request: Request, ctx: RunContext) -> S
     if cached is not None:
         completion, attempts = cached, 0
     else:
-        attempted = await with_retries(lambda: ctx.call(sample, request), ctx.policy, ctx.rng)
+        attempted = await with_retries(
+            lambda: ctx.limited_call(sample, request), ctx.policy, ctx.rng
+        )
         if attempted.value is None:
             error = f"{type(attempted.error).__name__}: {attempted.error}"
             return SampleResult(
@@ -307,6 +323,7 @@ def _context(backend: Backend, plan: TaskPlan, config: RunConfig) -> RunContext:
         policy=RetryPolicy(max_attempts=config.max_attempts, max_total_s=config.max_retry_time_s),
         rng=random.Random(config.seed),
         cache=cache,
+        limiter=AdaptiveLimiter(config.concurrency),
         mode=mode,
     )
 

@@ -128,7 +128,9 @@ class OpenAIBackend:
             raise TransientBackendError(f"connection error ({type(exc).__name__})") from None
         if response.status_code in TRANSIENT_STATUS:
             raise TransientBackendError(
-                f"HTTP {response.status_code}: {_error_text(response)}", _retry_after(response)
+                f"HTTP {response.status_code}: {_error_text(response)}",
+                _retry_after(response),
+                response.status_code,
             )
         if response.status_code in (401, 403):
             raise FatalBackendError(
