@@ -139,10 +139,11 @@ def make_math_scorer(params: Mapping[str, Any]) -> MathScorer:
     """Build the MATH scorer from task parameters.
 
     Args:
-        params: Optional ``timeout_s`` (positive number, default 1.0).
+        params: The task's parameters; only ``timeout_s`` (positive number of seconds per
+            comparison, default 1.0) is read, the rest belong to the prompt.
 
     Raises:
-        ConfigError: On unknown keys or a bad ``timeout_s``.
+        ConfigError: On a bad ``timeout_s``.
     """
     # Other task parameters (prompt settings) are not the scorer's business.
     timeout = params.get("timeout_s", DEFAULT_TIMEOUT_S)

@@ -158,6 +158,11 @@ class Cursor:
         """The next token (``eof`` at the end)."""
         return self._tokens[self._pos]
 
+    @property
+    def previous(self) -> Token:
+        """The last token read (``eof`` before the first)."""
+        return self._tokens[self._pos - 1] if self._pos else self._tokens[-1]
+
     def peek_at(self, offset: int) -> Token:
         """The token ``offset`` places ahead (``eof`` past the end)."""
         index = min(self._pos + offset, len(self._tokens) - 1)

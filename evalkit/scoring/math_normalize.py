@@ -128,7 +128,8 @@ def normalize_answer(text: str) -> str:
     >>> normalize_answer(r"5 \text{ or } 6")
     '5 , 6'
     """
-    text = unwrap_command(_strip_delimiters(text.strip()), "boxed")
+    text = _TRAILING_PUNCTUATION.sub("", _strip_delimiters(text.strip()))
+    text = unwrap_command(text, "boxed")
     text = unwrap_command(text, "fbox")
     for char, replacement in _UNICODE.items():
         text = text.replace(char, replacement)

@@ -188,6 +188,8 @@ class AnswerParser:
 
     def _starts_juxtaposed_factor(self) -> bool:
         token = self.cursor.peek
+        if token.kind == "num" and self.cursor.previous.kind == "num":
+            raise AnswerSyntaxError("two numbers side by side")  # "1 2": not a product
         if token.kind in ("num", "letter", "begin"):
             return True
         if token.kind == "op":

@@ -65,6 +65,7 @@ class _Worker:
         )
         child.close()
         self.ready = False
+        self.stopping = False
 
     def wait_ready(self) -> bool:
         if not self.ready and self.conn.poll(START_TIMEOUT_S):
@@ -77,14 +78,22 @@ class _Worker:
             return "timeout"
         return "equal" if self.conn.recv() else "different"
 
+    def request_stop(self) -> None:
+        """Ask the worker to exit (it finishes the comparison it is on, if any)."""
+        if self.stopping:
+            return
+        self.stopping = True
+        try:
+            self.conn.send(None)
+        except OSError:
+            self.process.kill()
+
     def stop(self, kill: bool) -> None:
-        if not kill:
-            try:
-                self.conn.send(None)
-            except OSError:
-                kill = True
+        """Stop the worker, killing it if ``kill`` or if it does not exit in 5 s."""
         if kill:
             self.process.kill()
+        else:
+            self.request_stop()
         try:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -94,6 +103,8 @@ class _Worker:
 
 
 def _stop_all(workers: list[_Worker]) -> None:
+    for worker in workers:
+        worker.request_stop()  # all at once: they exit in parallel
     for worker in list(workers):
         worker.stop(kill=False)
     workers.clear()
