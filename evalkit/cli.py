@@ -33,6 +33,7 @@ def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument(
         "--tasks", required=True, help="comma-separated tasks, e.g. gsm8k,gsm8k:cot_8shot"
     )
+    p.add_argument("--model-name", help="name shown in tables and the leaderboard")
     p.add_argument("--base-url", help="server URL for openai-compatible backends")
     p.add_argument(
         "--api-key-env", default="OPENAI_API_KEY", help="env variable holding the API key"
@@ -76,6 +77,7 @@ def _config_from(args: argparse.Namespace) -> RunConfig:
     fields = {
         "model": args.model,
         "tasks": tuple(t for t in args.tasks.split(",") if t.strip()),
+        "model_name": args.model_name,
         "base_url": args.base_url,
         "api_key_env": args.api_key_env,
         "model_args": parse_assignments(args.model_args, "-M"),

@@ -102,6 +102,8 @@ class RunConfig(BaseModel):
     """Model spec ``provider/model``."""
     tasks: tuple[str, ...]
     """Task references, ``name`` or ``name:variant``."""
+    model_name: str | None = None
+    """Name shown in tables and the leaderboard (default: the model spec)."""
     base_url: str | None = None
     """Server URL for HTTP backends (credentials and query strings are never recorded)."""
     api_key_env: str = "OPENAI_API_KEY"

@@ -138,8 +138,8 @@ def build(results_dir: Path) -> Leaderboard:
         column, kept, dropped = _select_column(by_label[label])
         columns.append(column)
         excluded.extend(dropped)
-        for model in {str(r.record.model.get("spec", "")) for r in kept}:
-            cells[(model, label)] = newest(r for r in kept if r.record.model.get("spec") == model)
+        for model in {r.record.model_name() for r in kept}:
+            cells[(model, label)] = newest(r for r in kept if r.record.model_name() == model)
     models = sorted({model for model, _ in cells})
     rows = [Row(m, tuple(cells.get((m, c.label)) for c in columns)) for m in models]
     excluded.sort(key=lambda item: item[0].path.as_posix())
@@ -191,7 +191,7 @@ def _run_line(run: Run, base: Path) -> list[str]:
     if r.provenance.get("git_dirty"):
         commit += " (dirty)"
     return [
-        _text(r.model.get("spec", "")),
+        _text(r.model_name()),
         _text(run.label),
         _text(r.task.get("version", "")),
         _interval(float(s["mean"]), s.get("ci_low"), s.get("ci_high")),

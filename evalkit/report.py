@@ -39,7 +39,7 @@ def run_row(record: RunRecord, run_dir: Path) -> dict[str, Any]:
     c = record.counts
     return {
         "run": run_dir.name,
-        "model": record.model.get("spec", ""),
+        "model": record.model_name(),
         "task": record.task.get("label", ""),
         "version": record.task.get("version", ""),
         "n": c.get("scored", 0),
@@ -54,7 +54,7 @@ def group_rows(record: RunRecord, run_dir: Path, by: str) -> list[dict[str, Any]
     """Return one row per value of the breakdown field ``by`` (or per ``metric/<type>`` key)."""
     base = {
         "run": run_dir.name,
-        "model": record.model.get("spec", ""),
+        "model": record.model_name(),
         "task": record.task.get("label", ""),
     }
     primary = str(record.task.get("primary_metric", ""))

@@ -78,6 +78,10 @@ class RunRecord(BaseModel):
     usage: dict[str, int] = {}
     timings: dict[str, float] = {}
 
+    def model_name(self) -> str:
+        """The model as tables and the leaderboard show it (``--model-name``, else the spec)."""
+        return str(self.model.get("name") or self.model.get("spec", ""))
+
     def primary(self) -> dict[str, Any] | None:
         """Return the summary of the task's primary metric, if computed."""
         value = self.metrics.get(self.task.get("primary_metric", ""))

@@ -42,7 +42,7 @@ def differences(record: RunRecord, expected: Mapping[str, Any]) -> list[str]:
         "task.params": record.task.get("params"),
         "dataset.sha256": record.dataset.get("sha256"),
         "dataset.selection_sha256": record.dataset.get("selection_sha256"),
-        "model.backend": {k: v for k, v in record.model.items() if k != "spec"},
+        "model.backend": {k: v for k, v in record.model.items() if k not in ("spec", "name")},
         "generation": record.generation,
     }
     return [

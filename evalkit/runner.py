@@ -150,7 +150,11 @@ def initial_record(run_id: str, plan: TaskPlan, backend: Backend, config: RunCon
             "fewshot_source": plan.fewshot_source,
             "fewshot_ids": list(plan.fewshot_ids),
         },
-        model={"spec": config.model, **backend.identity.to_dict()},
+        model={
+            "spec": config.model,
+            "name": config.model_name or config.model,
+            **backend.identity.to_dict(),
+        },
         generation=plan.requests[0].params.to_dict(),
         config=config.model_dump(mode="json"),
         provenance=provenance(),
