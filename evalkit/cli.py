@@ -158,6 +158,15 @@ def cmd_rescore(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_publish(args: argparse.Namespace) -> int:
+    """``evalkit publish RUN... --to DIR``."""
+    from evalkit.publish import publish
+
+    for run_dir in args.runs:
+        print(publish(run_dir, args.to))
+    return EXIT_OK
+
+
 def cmd_cache(args: argparse.Namespace) -> int:
     """``evalkit cache stats|clear``."""
     from evalkit.cache import ResponseCache, default_cache_dir
@@ -263,6 +272,12 @@ def build_parser() -> _Parser:
     p.add_argument("runs", nargs="+", type=Path, metavar="RUN")
     p.add_argument("--data-dir", type=Path)
     p.set_defaults(func=cmd_rescore)
+    p = sub.add_parser("publish", help="copy runs without benchmark text (safe to commit)")
+    p.add_argument("runs", nargs="+", type=Path, metavar="RUN")
+    p.add_argument(
+        "--to", type=Path, required=True, help="destination folder, e.g. results/baseline"
+    )
+    p.set_defaults(func=cmd_publish)
     p = sub.add_parser("cache", help="response cache statistics or clearing")
     p.add_argument("action", choices=["stats", "clear"])
     p.add_argument("--cache-dir", type=Path)
