@@ -33,6 +33,8 @@ _UNICODE = {
     "\u222a": "\\cup ",
     "\u00b0": "^\\circ ",
     "\u00a0": " ",
+    "\u00b2": "^2",
+    "\u00b3": "^3",
 }
 
 _SIMPLE = [
@@ -101,9 +103,9 @@ def _drop_prose(text: str) -> str:
 
     def replace(match: re.Match[str]) -> str:
         content = match.group(1).strip()
-        if re.fullmatch(r"\(?[A-Za-z]\)?|[-+]?[\d.,]+", content):
-            return content  # \text{(B)}, \mathrm{i}, \text{5}: a letter or number, not a unit.
-        return " " if re.fullmatch(r"[A-Za-z. ]*", content) else match.group(0)
+        if re.fullmatch(r"\([A-Za-z]\)|[ie]|[-+]?[\d.,]+", content):
+            return content  # \text{(B)}, \mathrm{i}, \text{5}: a choice or number, not a unit.
+        return " " if re.fullmatch(r"[A-Za-z.() ]*", content) else match.group(0)
 
     dropped = _PROSE_GROUP.sub(replace, text)
     return dropped if re.search(r"[\w\\]", dropped) else text

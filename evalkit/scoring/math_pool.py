@@ -41,6 +41,10 @@ START_TIMEOUT_S = 60.0
 """How long a new worker may take to import the checker before it is declared broken."""
 
 
+class WorkerStartError(RuntimeError):
+    """A worker process could not start (evalkit or sympy not importable in a child)."""
+
+
 def _worker_env() -> dict[str, str]:
     """The environment of a worker: ours, with evalkit's parent folder first on the path."""
     env = dict(os.environ)
@@ -67,10 +71,22 @@ class _Worker:
         self.ready = False
         self.stopping = False
 
-    def wait_ready(self) -> bool:
-        if not self.ready and self.conn.poll(START_TIMEOUT_S):
-            self.ready = self.conn.recv() == "ready"
-        return self.ready
+    def wait_ready(self) -> None:
+        """Block until the worker has started.
+
+        Raises:
+            WorkerStartError: When it died or hung while starting (a broken environment:
+                its traceback is on stderr).
+        """
+        if self.ready:
+            return
+        try:
+            self.ready = self.conn.poll(START_TIMEOUT_S) and self.conn.recv() == "ready"
+        except (EOFError, OSError):
+            self.ready = False
+        if not self.ready:
+            self.stop(kill=True)
+            raise WorkerStartError(f"math checker worker {self.process.pid} failed to start")
 
     def ask(self, gold: str, pred: str, timeout_s: float) -> Verdict:
         self.conn.send((gold, pred))
@@ -150,12 +166,15 @@ class MathChecker:
         for _ in range(missing):
             self._idle.put(self._spawn())
 
-    def _retire(self, worker: _Worker) -> _Worker:
-        """Kill ``worker`` and return its replacement."""
-        worker.stop(kill=True)
+    def _forget(self, worker: _Worker) -> None:
         with self._lock:
             if worker in self._all:
                 self._all.remove(worker)
+
+    def _retire(self, worker: _Worker) -> _Worker:
+        """Kill ``worker`` and return its replacement."""
+        worker.stop(kill=True)
+        self._forget(worker)
         return self._spawn()
 
     def verdict(self, gold: str, pred: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> Verdict:
@@ -167,10 +186,14 @@ class MathChecker:
             raise ValueError("timeout_s must be positive")
         self.start()
         worker = self._idle.get()
+        try:
+            worker.wait_ready()
+        except WorkerStartError:
+            self._forget(worker)
+            raise
         outcome: Verdict = "crashed"
         try:
-            if worker.wait_ready():
-                outcome = worker.ask(gold, pred, timeout_s)
+            outcome = worker.ask(gold, pred, timeout_s)
         except (EOFError, OSError):
             outcome = "crashed"
         finally:

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from evalkit.scoring import math_pool
 from evalkit.scoring.math_equiv import MathChecker
-from evalkit.scoring.math_pool import shared_checker
+from evalkit.scoring.math_pool import WorkerStartError, shared_checker
 
 # Refused structurally before sympy evaluates anything.
 ADVERSARIAL = [
@@ -99,3 +100,12 @@ def test_bad_timeout_is_refused(checker: MathChecker) -> None:
 
 def test_shared_checker_is_one_per_process() -> None:
     assert shared_checker() is shared_checker()
+
+
+def test_a_worker_that_cannot_start_is_an_error_not_a_verdict(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A broken environment must not turn into a run scored 0% "not equal".
+    monkeypatch.setattr(math_pool.sys, "executable", "/bin/false")
+    with MathChecker(workers=1) as pool, pytest.raises(WorkerStartError):
+        pool.check("1", "1")
