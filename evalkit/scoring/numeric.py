@@ -18,6 +18,8 @@ from evalkit.scoring.numeric_extract import Answer, extract_answers, read_statem
 from evalkit.types import Completion, Sample, Score
 
 _NEXT_TURN = re.compile(r"\n[ \t]*(?:Question|Q|Problem|Human|User)[ \t]*[:：]")
+_MAGNITUDE = re.compile(r"(?:thousand|million|billion|k)$", re.IGNORECASE)
+_MAGNITUDES = {"k": 10**3, "thousand": 10**3, "million": 10**6, "billion": 10**9}
 _STOP_TOKENS = ("<|im_end|>", "<|eot_id|>", "<|endoftext|>", "</s>", "<|end|>")
 
 __all__ = [
@@ -64,7 +66,15 @@ def answer_text(answer: Answer) -> str:
     """
     shown = answer.offered or (answer.value,)
     degenerate = answer.written[:24] + "..."  # a runaway digit string is shown cut short
-    return " or ".join(format_number(v) if v is not None else degenerate for v in shown)
+    word = _magnitude(answer.written)[0]
+    suffix = f" {word}" if len(word) > 1 else word
+    return " or ".join(format_number(v) + suffix if v is not None else degenerate for v in shown)
+
+
+def _magnitude(written: str) -> tuple[str, int]:
+    """The word ("million", "k" ...) written after a number, and the scale it names."""
+    word = _MAGNITUDE.search(written)
+    return (word[0], _MAGNITUDES[word[0].lower()]) if word else ("", 1)
 
 
 def response_part(text: str) -> str:
@@ -121,31 +131,14 @@ def same_number(answer: Answer | None, gold: str) -> bool:
     expected = read_statement(gold, "anchored")
     if expected is None or expected.value is None or expected.written != gold.strip():
         return answer_text(answer) == gold.strip()
-    return answer.value == expected.value
+    scale = _magnitude(answer.written)[1]
+    # "26 billion" matches a gold of 26 (counted in billions) as well as 26000000000.
+    return expected.value in (answer.value, answer.value * scale if answer.value else None)
 
 
 @dataclass(frozen=True, slots=True)
 class GSM8KScorer:
-    r"""Scores a grade-school-math response against ``sample.target`` (a plain number).
-
-    Two verdicts are kept side by side in ``Score.metrics``: ``strict`` reads only an explicit
-    final-answer format ("#### N", "The answer is N", "Final answer: N", an ``A: N`` line,
-    ``\boxed{N}``); ``flexible`` reads the response like a careful grader (the last committed
-    statement, after self-corrections, before verification). ``Score.value`` is the flexible
-    verdict.
-
-    >>> from evalkit.types import Completion, Sample
-    >>> gold = Sample(id="q1", index=0, data={}, target="18")
-    >>> scorer = GSM8KScorer()
-    >>> scorer.score(gold, Completion("The answer is 20. Wait, 9 * 2 = 18.")).metrics
-    {'strict': 0.0, 'flexible': 1.0}
-    >>> scorer.score(gold, Completion("Janet makes **$18.00** a day.")).answer
-    '18'
-    >>> scorer.score(gold, Completion("Either 18 or 20.")).reason
-    'hedged'
-    >>> scorer.score(gold, Completion("She sells 9 eggs, so", finish_reason="length")).reason
-    'truncated'
-    """
+    """Scores a grade-school-math response against its gold number (see `make_gsm8k_scorer`)."""
 
     def score(self, sample: Sample, completion: Completion) -> Score:
         """Score ``completion`` against ``sample.target``."""
@@ -170,6 +163,40 @@ def _reason(answer: Answer | None, *, truncated: bool) -> str | None:
 
 
 def make_gsm8k_scorer(params: Mapping[str, Any]) -> GSM8KScorer:
-    """Build the GSM8K scorer; it reads none of the task's parameters (they set the prompt)."""
+    r"""Build the GSM8K scorer; it reads none of the task's parameters (they set the prompt).
+
+    Strategy. The response is what follows ``</think>`` and precedes a run-on "Question:". Two
+    verdicts are kept side by side in ``Score.metrics``:
+
+    * ``strict``: the last explicit final-answer statement ("#### N", "The (final) answer is
+      N", "Final answer: N", an ``A: N`` line, ``\boxed{N}``) holds the gold number.
+    * ``flexible`` (``Score.value``): read as a careful grader would. After the last
+      self-correction ("Wait, ..."), the last marker (also "答案是 N") wins; without one,
+      trailing checks and notes are set aside and the closing statement gives the number (a
+      bold number, the result of "9 * 2 = 18", else the last number outside parentheses).
+
+    Numbers compare exactly as fractions (``$1,250.00 == 1250``, ``1/2 == 0.5``, ``25% == 25``).
+    Two different numbers offered together ("18 or 20", "between 15 and 20") are wrong, with
+    reason ``hedged``. A response cut at the token limit counts only explicit statements, and
+    with none its reason is ``truncated`` (else ``no_answer_found``).
+
+    >>> from evalkit.types import Completion, Sample
+    >>> gold = Sample(id="q1", index=0, data={}, target="18")
+    >>> scorer = make_gsm8k_scorer({})
+    >>> scorer.score(gold, Completion("So 9 * 2 = 18.\n#### 18")).metrics
+    {'strict': 1.0, 'flexible': 1.0}
+    >>> scorer.score(gold, Completion("The answer is 20. Wait, 9 * 2 = 18.")).metrics
+    {'strict': 0.0, 'flexible': 1.0}
+    >>> scorer.score(gold, Completion("She makes $18. To double-check, 9 x 2 = 18")).answer
+    '18'
+    >>> scorer.score(gold, Completion("Janet makes **$18.00** a day (9 eggs x $2).")).answer
+    '18'
+    >>> scorer.score(gold, Completion("<think>20?</think>The final answer is $\\boxed{18}$")).value
+    1.0
+    >>> scorer.score(gold, Completion("Either 18 or 20.")).reason
+    'hedged'
+    >>> scorer.score(gold, Completion("She sells 9 eggs, so", finish_reason="length")).reason
+    'truncated'
+    """
     del params
     return GSM8KScorer()
