@@ -133,7 +133,10 @@ def same_number(answer: Answer | None, gold: str) -> bool:
         return answer_text(answer) == gold.strip()
     scale = _magnitude(answer.written)[1]
     # "26 billion" matches a gold of 26 (counted in billions) as well as 26000000000.
-    return expected.value in (answer.value, answer.value * scale if answer.value else None)
+    return expected.value in (
+        answer.value,
+        answer.value * scale if answer.value is not None else None,
+    )
 
 
 @dataclass(frozen=True, slots=True)
