@@ -25,7 +25,12 @@ from typing import Any
 import sympy
 
 from evalkit.scoring.math_scalar import scalar_equal
-from evalkit.scoring.math_sets import assigned_value, relation_set, to_sympy_set
+from evalkit.scoring.math_sets import (
+    assigned_value,
+    relation_set,
+    to_sympy_set,
+    union_of_conditions,
+)
 from evalkit.scoring.math_value import (
     PLUS_MINUS,
     Bracketed,
@@ -92,7 +97,20 @@ def answers_equal(gold: tuple[Value, ...], pred: tuple[Value, ...]) -> bool:
     gold_members, pred_members = solutions(gold), solutions(pred)
     if len(gold_members) == 1 and len(pred_members) == 1:
         return values_equal(gold_members[0], pred_members[0])
+    conditions = _conditions_equal(gold_members, pred_members)
+    if conditions is not None:
+        return conditions
     return same_members(gold_members, pred_members)
+
+
+def _conditions_equal(gold: list[Value], pred: list[Value]) -> bool | None:
+    """A list of inequalities (``x < 2, x > 3``) read as their union, against a set answer."""
+    for members, other in ((pred, gold), (gold, pred)):
+        union = union_of_conditions(members)
+        if union is not None and len(other) == 1:
+            single = to_sympy_set(other[0])
+            return single is not None and _same_set(union, single)
+    return None
 
 
 def _is_set_like(value: Value) -> bool:
@@ -135,6 +153,10 @@ def _sets_equal(a: Value, b: Value) -> bool:
     left, right = to_sympy_set(a), to_sympy_set(b)
     if left is None or right is None:
         return False
+    return _same_set(left, right)
+
+
+def _same_set(left: Any, right: Any) -> bool:
     if left == right:
         return True
     difference = sympy.SymmetricDifference(left, right)

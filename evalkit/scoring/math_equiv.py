@@ -18,9 +18,11 @@ Equal means the same mathematical object:
   not know the question asked for a factored form). ``i`` is the imaginary unit, ``e`` is
   Euler's number, other letters are case-sensitive variables; ``\log`` is base 10.
 - Ignored: ``$``, ``\boxed``, ``\left``/``\right``, ``\displaystyle``, spacing commands, ``\$``,
-  ``^\circ``, units (``\text{ cm}^2``, trailing ``inches``, ``square units``), a trailing
-  period, thousands separators (``10,\!080``, ``58,500``: a lone ``d,ddd`` is a number, not a
-  list). ``\%`` is dropped as MATH does: ``20\%`` = ``20`` (≠ ``0.2``).
+  units (``\text{ cm}^2``, trailing ``inches``, ``square units``), a trailing period,
+  thousands separators (``10,\!080``, ``58,500``: a lone ``d,ddd`` is a number, not a list).
+  ``\%`` is dropped as MATH does: ``20\%`` = ``20`` (≠ ``0.2``). Degree marks are dropped,
+  ``90^\circ`` = ``90`` (≠ ``\frac{\pi}{2}``), except inside a trig function, where they
+  convert: ``\sin 30^\circ`` = ``\frac12``.
 - Mixed numbers: an integer followed by a proper integer fraction, ``3\frac12`` = ``7/2``
   (``2\frac{3}{2}`` is a product). LaTeX argument rules: ``\frac12`` = ``1/2``, ``\sqrt2``; but
   ``2^10`` is read as ``2^{10}``, as the writer meant.
@@ -30,12 +32,14 @@ Equal means the same mathematical object:
 - Tuples ``(a, b)`` are ordered and need brackets; a column/row vector equals the tuple of its
   entries; matrices compare by shape and entries; intervals keep open/closed ends
   (``[2,3)`` ≠ ``(2,3)``); unions, set differences, ``\mathbb{R}`` and one-variable
-  inequalities (``x < 2`` = ``(-\infty, 2)``) compare as sets of reals.
+  inequalities (``x < 2`` = ``(-\infty, 2)``, ``x < 2 \text{ or } x > 3`` =
+  ``(-\infty, 2) \cup (3, \infty)``, ``x \ne 3``) compare as sets of reals.
 - Equations: ``x = 5`` = ``5`` (a lone variable on the left is a label), ``y = 5`` ≠ ``x = 5``;
   other equations match when ``lhs - rhs`` agree up to sign (the same plane written
   ``-5x + 7y - 11z - 4 = 0`` matches; a multiple of it does not). ``x \in [a, b]`` = ``[a, b]``.
 - Based numerals compare as written: ``2516_8`` = ``2516_{8}`` = ``2516`` (digits read in the
-  gold's base) but ≠ ``1358`` (its decimal value: the question asked for base 8).
+  gold's base) but ≠ ``1358`` (its decimal value: the question asked for base 8); a decimal
+  gold ``11`` ≠ ``1011_2`` (the question asked for base 10) but = ``11_{10}``.
 - Multiple choice: ``\text{(B)}`` = ``B`` = ``(B)`` = ``\textbf{(B) } 12``.
 - Prose answers (``\text{Evelyn}``) match case-insensitively.
 

@@ -36,8 +36,8 @@ _OPERATIONS: dict[str, Any] = {
     "cap": sympy.Intersection,
     "setminus": sympy.Complement,
 }
-_INEQUALITIES = ("<", "<=", ">", ">=", "=", "in")
-_FLIP = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "=": "="}
+_INEQUALITIES = ("<", "<=", ">", ">=", "=", "!=", "in")
+_FLIP = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "=": "=", "!=": "!="}
 
 
 def assigned_value(relation: Relation) -> Value | None:
@@ -110,6 +110,7 @@ def _half_line(op: str, bound: Value) -> Any:
         ">": sympy.Interval.open(c, sympy.oo),
         ">=": sympy.Interval(c, sympy.oo),
         "=": sympy.FiniteSet(c),
+        "!=": sympy.Complement(sympy.S.Reals, sympy.FiniteSet(c)),
     }[op]
 
 
@@ -133,3 +134,11 @@ def relation_set(relation: Relation) -> Any:
             return None
         result = sympy.Intersection(result, part)
     return result
+
+
+def union_of_conditions(members: list[Value]) -> Any:
+    r"""``x < 2 \text{ or } x > 3`` as one set; ``None`` unless every member is a condition."""
+    sets = [relation_set(member) if isinstance(member, Relation) else None for member in members]
+    if len(sets) < 2 or any(part is None for part in sets):
+        return None
+    return sympy.Union(*sets)
