@@ -88,6 +88,17 @@ def _read_csv(path: Path, columns: list[str] | None) -> Iterator[Row]:
         raise DataError(f"{path}: not valid UTF-8 ({exc})") from None
 
 
+def _read_json(path: Path, data_dir: Path) -> Row:
+    try:
+        row = json.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(f"{path}: not valid UTF-8 JSON ({exc})") from None
+    if not isinstance(row, dict):
+        raise DataError(f"{path}: expected a JSON object")
+    row["_path"] = path.relative_to(data_dir).as_posix()
+    return row
+
+
 def load_local(spec: DatasetSpec, split: str, data_dir: Path) -> LoadedSplit:
     """Load ``split`` from the local data folder."""
     pattern = spec.splits.get(split)
@@ -100,6 +111,8 @@ def load_local(spec: DatasetSpec, split: str, data_dir: Path) -> LoadedSplit:
     for path in paths:
         if spec.format == "jsonl":
             rows.extend(_read_jsonl(path))
+        elif spec.format == "json":
+            rows.append(_read_json(path, data_dir))
         else:
             rows.extend(_read_csv(path, spec.csv_columns))
     if not rows:
@@ -118,22 +131,29 @@ def load_hub(spec: DatasetSpec, split: str) -> LoadedSplit:
         import datasets
     except ImportError:
         raise DataError("the 'datasets' package is missing: pip install datasets") from None
+    rows: list[Row] = []
+    names: list[str | None] = list(spec.hf_names) or [spec.hf_name]
+    for name in names:
+        part = _hub_rows(datasets, spec, name, hf_split)
+        rows.extend({**r, "_config": name} if spec.hf_names else r for r in part)
+    if not rows:
+        raise DataError(f"dataset {spec.hf_path} ({hf_split}) is empty")
+    label = ",".join(spec.hf_names) or spec.hf_name or ""
+    return LoadedSplit(
+        rows, f"hf:{spec.hf_path}/{label}:{hf_split}", spec.revision, fingerprint(rows)
+    )
+
+
+def _hub_rows(datasets: Any, spec: DatasetSpec, name: str | None, hf_split: str) -> list[Row]:
     try:
-        ds = datasets.load_dataset(
-            spec.hf_path, spec.hf_name, split=hf_split, revision=spec.revision
-        )
+        ds = datasets.load_dataset(spec.hf_path, name, split=hf_split, revision=spec.revision)
     except Exception as exc:  # the hub client raises many unrelated types for one cause
         reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         raise DataError(
             f"cannot load {spec.hf_path} ({hf_split}) from the Hugging Face hub: {reason}. "
             "Use a local copy with --data-dir or EVALKIT_DATA_DIR"
         ) from None
-    rows = [dict(r) for r in ds]
-    if not rows:
-        raise DataError(f"dataset {spec.hf_path} ({hf_split}) is empty")
-    return LoadedSplit(
-        rows, f"hf:{spec.hf_path}/{spec.hf_name or ''}:{hf_split}", spec.revision, fingerprint(rows)
-    )
+    return [dict(r) for r in ds]
 
 
 def load_split(spec: DatasetSpec, split: str, data_dir: Path | None) -> LoadedSplit:

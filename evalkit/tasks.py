@@ -43,10 +43,12 @@ class DatasetSpec(BaseModel):
     """Hub dataset id, e.g. ``openai/gsm8k``."""
     hf_name: str | None = None
     """Hub configuration name, e.g. ``main``."""
+    hf_names: list[str] = Field(default_factory=list)
+    """Several hub configurations loaded one after another (each row gets ``_config``)."""
     revision: str | None = None
     """Pinned hub revision (commit sha or tag)."""
-    format: Literal["jsonl", "csv"] = "jsonl"
-    """Format of the local files."""
+    format: Literal["jsonl", "csv", "json"] = "jsonl"
+    """Format of the local files (``json``: one object per file, e.g. the original MATH)."""
     csv_columns: list[str] | None = None
     """Column names for header-less CSV files (their presence means: no header row)."""
     splits: dict[str, str] = Field(default_factory=dict)
