@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from evalkit.config import RunConfig, TaskRef, resolve_data_dir
 from evalkit.data import (
@@ -23,7 +23,7 @@ from evalkit.data import (
     to_samples,
 )
 from evalkit.errors import ConfigError, DataError
-from evalkit.prompts import build_request
+from evalkit.prompts import LABELS, build_request
 from evalkit.registry import suggest
 from evalkit.tasks import ResolvedTask, find_task, resolve
 from evalkit.types import GenerateParams, Request, Sample
@@ -90,6 +90,56 @@ def select_subjects(task: ResolvedTask, samples: list[Sample]) -> list[Sample]:
     ]
 
 
+def _rotated_target(sample: Sample, shift: int) -> str:
+    """The target of ``sample`` once its options are rotated left by ``shift``."""
+    n = len(sample.choices)
+    letter = sample.target.strip(" \t().").upper()  # "B", "b", "(B)" and "B." name option B
+    if letter in LABELS[:n]:
+        return LABELS[(LABELS.index(letter) - shift) % n]
+    if sample.target in sample.choices:
+        return sample.target  # the gold is the option's text, which moves with it
+    raise ConfigError(
+        f"circular evaluation: sample {sample.id}: target {sample.target!r} is neither a "
+        f"label {'/'.join(LABELS[:n])} nor an option text"
+    )
+
+
+def _rotation(sample: Sample, shift: int) -> Sample:
+    """Copy ``shift`` of ``sample`` for circular evaluation (options rotated left by ``shift``)."""
+    metadata = {**sample.metadata, "circular_of": sample.id, "circular_n": len(sample.choices)}
+    if shift == 0:
+        return replace(sample, metadata=metadata)
+    return replace(
+        sample,
+        id=f"{sample.id}@rot{shift}",
+        choices=sample.choices[shift:] + sample.choices[:shift],
+        target=_rotated_target(sample, shift),
+        metadata=metadata,
+    )
+
+
+def expand_circular(task: ResolvedTask, samples: list[Sample]) -> list[Sample]:
+    """With ``circular=true``, ask every question once per rotation of its options.
+
+    Copy ``k`` (``0 <= k < n`` options) shows original option ``(i + k) % n`` at position ``i``,
+    with its target remapped. Copy 0 keeps the question's id, the others get ``<id>@rot<k>``;
+    every copy carries ``metadata["circular_of"] = <id>`` (what the ``circular`` metric groups
+    by) and ``metadata["circular_n"] = n``. Templates must render ``choices``, not option columns.
+
+    Raises:
+        ConfigError: a sample has fewer than two options or a target that cannot be remapped.
+    """
+    if task.params.get("circular") is not True:
+        return samples
+    for sample in samples:
+        if len(sample.choices) < 2:
+            raise ConfigError(
+                f"task '{task.label}': circular evaluation needs options; "
+                f"sample {sample.id} has {len(sample.choices)}"
+            )
+    return [_rotation(s, k) for s in samples for k in range(len(s.choices))]
+
+
 def _generation(task: ResolvedTask, config: RunConfig) -> GenerateParams:
     g = task.generation
     return GenerateParams(
@@ -115,7 +165,7 @@ def plan_task(ref: TaskRef, config: RunConfig) -> TaskPlan:
     split = str(task.params.get("split", "test"))
     data = load_split(definition.spec.dataset, split, data_dir)
     selected = select_subjects(task, to_samples(data.rows, adapt, data.source))
-    samples = subset(selected, config.limit, config.sample, config.seed)
+    samples = expand_circular(task, subset(selected, config.limit, config.sample, config.seed))
     if not samples:
         raise DataError(f"task '{task.label}': no samples selected")
     pool: list[Sample] = []
