@@ -114,6 +114,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not config.tasks:
         raise ConfigError("--tasks is empty: name at least one task (see 'evalkit list tasks')")
     outcomes = run(config, display=make_display(args.quiet), resume=args.resume)
+    if not args.quiet:
+        from evalkit.report import build_table, to_markdown
+
+        sys.stderr.write("\n" + to_markdown(build_table([o.run_dir for o in outcomes])))
     for out in outcomes:
         print(out.run_dir)
     return EXIT_OK
