@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from evalkit.scoring.math_lex import match_brace
+from evalkit.scoring.math_lex import brace_pairs
 
 ExtractionMethod = Literal["boxed", "phrase", "none"]
 """How an answer was found."""
@@ -28,6 +28,10 @@ _BOX = re.compile(r"\\(?:boxed|fbox)(?![a-zA-Z])")
 _PHRASE = re.compile(
     r"(?:final\s+answer|answer)\s*(?:\*\*)?\s*(?:is\b|:)\s*(?:\*\*)?\s*:?\s*", re.IGNORECASE
 )
+_BARE_ARGUMENT = re.compile(r"[^\s$]+")
+_PHRASE_WINDOW = 2000
+"""Characters after an answer phrase that are looked at (bounds the work per phrase)."""
+_PHRASES_TRIED = 20
 _INLINE_MATH = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
 
 
@@ -54,15 +58,15 @@ def strip_thinking(text: str) -> str:
     return text[:opening] if opening >= 0 else text
 
 
-def _box_content(text: str, start: int) -> str | None:
+def _box_content(text: str, start: int, pairs: dict[int, int]) -> str | None:
     """The argument of the box command ending at ``start``, or ``None`` if incomplete."""
     i = start
     while i < len(text) and text[i] == " ":
         i += 1
     if i < len(text) and text[i] == "{":
-        end = match_brace(text, i)
+        end = pairs.get(i)
         return None if end is None else text[i + 1 : end - 1]
-    match = re.match(r"[^\s$]+", text[i:])
+    match = _BARE_ARGUMENT.match(text, i)
     if match is None or i == start:
         return None  # "\boxed5" is not LaTeX; "\boxed 5" is.
     return match.group()
@@ -71,8 +75,9 @@ def _box_content(text: str, start: int) -> str | None:
 def last_boxed(text: str) -> str | None:
     r"""Return the content of the last complete ``\boxed``/``\fbox`` in ``text``."""
     starts = [match.end() for match in _BOX.finditer(text)]
+    pairs = brace_pairs(text) if starts else {}
     for start in reversed(starts):
-        content = _box_content(text, start)
+        content = _box_content(text, start, pairs)
         if content is not None and content.strip():
             return content.strip()
     return None
@@ -80,8 +85,8 @@ def last_boxed(text: str) -> str | None:
 
 def _phrase_answer(text: str) -> str | None:
     matches = list(_PHRASE.finditer(text))
-    for match in reversed(matches):
-        rest = text[match.end() :]
+    for match in reversed(matches[-_PHRASES_TRIED:]):
+        rest = text[match.end() : match.end() + _PHRASE_WINDOW]
         math = _INLINE_MATH.match(rest)
         if math is not None:
             found = next(group for group in math.groups() if group is not None)

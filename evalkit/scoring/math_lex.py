@@ -67,6 +67,28 @@ def match_brace(src: str, start: int) -> int | None:
     return None
 
 
+def brace_pairs(src: str) -> dict[int, int]:
+    r"""Map the index of every balanced ``{`` to the index just after its ``}``, in one pass.
+
+    Same rules as :func:`match_brace` (escaped braces do not count); linear in ``src``, so
+    callers looking at many groups of an untrusted text never rescan it.
+    """
+    pairs: dict[int, int] = {}
+    opened: list[int] = []
+    i = 0
+    while i < len(src):
+        ch = src[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "{":
+            opened.append(i)
+        elif ch == "}" and opened:
+            pairs[opened.pop()] = i + 1
+        i += 1
+    return pairs
+
+
 def _braced(src: str, start: int) -> tuple[str, int]:
     """Return the content of the brace group opening at ``src[start]`` and the index after it."""
     end = match_brace(src, start)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from evalkit.scoring.math_lex import match_brace
+from evalkit.scoring.math_lex import brace_pairs
 
 _UNICODE = {
     "\u2212": "-",
@@ -72,22 +72,53 @@ _UNIT_WORDS = (
 _TRAILING_UNIT = re.compile(
     rf"(?<=[\d}}).\s])\s+(?:{_UNIT_WORDS})(?:\s+(?:{_UNIT_WORDS}))*(?:\s*\^\s*\{{?[23]\}}?)?\s*$"
 )
-_TRAILING_PUNCTUATION = re.compile(r"(?:\s|\\\.|(?<!\\)\.(?!\d))+$")
+_UNIT_TAIL = 200
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """``text[start:end]`` bounds without surrounding whitespace."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
 
 
 def unwrap_command(text: str, command: str) -> str:
-    r"""Return ``text`` without a ``\command{...}`` that wraps all of it (repeatedly)."""
+    r"""Return ``text`` without a ``\command{...}`` that wraps all of it (repeatedly).
+
+    Linear in ``text``: brace pairs are found once, however deep the nesting.
+    """
     prefix = "\\" + command
-    while text.startswith(prefix):
-        rest = text[len(prefix) :].lstrip()
-        if not rest.startswith("{"):
-            return text
-        offset = len(text) - len(rest)
-        end = match_brace(text, offset)
-        if end is None or text[end:].strip():
-            return text
-        text = text[offset + 1 : end - 1].strip()
-    return text
+    pairs = brace_pairs(text) if prefix in text else {}
+    start, end = _trim(text, 0, len(text))
+    while text.startswith(prefix, start):
+        brace = start + len(prefix)
+        while brace < end and text[brace].isspace():
+            brace += 1
+        if brace >= end or text[brace] != "{" or pairs.get(brace) != end:
+            break
+        start, end = _trim(text, brace + 1, end - 1)
+    return text[start:end]
+
+
+def _strip_trailing_punctuation(text: str) -> str:
+    r"""Drop trailing whitespace and periods (``5.``; ``\.`` too)."""
+    end = len(text)
+    while end:
+        if text[end - 1].isspace():
+            end -= 1
+        elif text[end - 1] == ".":
+            end -= 2 if end >= 2 and text[end - 2] == "\\" else 1
+        else:
+            break
+    return text[:end]
+
+
+def _strip_trailing_unit(text: str) -> str:
+    """Drop a trailing unit word; only the tail is searched (units are short)."""
+    cut = max(0, len(text) - _UNIT_TAIL)
+    return text[:cut] + _TRAILING_UNIT.sub("", text[cut:])
 
 
 def _strip_delimiters(text: str) -> str:
@@ -130,7 +161,8 @@ def normalize_answer(text: str) -> str:
     >>> normalize_answer(r"5 \text{ or } 6")
     '5 , 6'
     """
-    text = _TRAILING_PUNCTUATION.sub("", _strip_delimiters(text.strip()))
+    text = " ".join(text.split())  # one space between words: keeps the regexes below linear
+    text = _strip_trailing_punctuation(_strip_delimiters(text))
     text = unwrap_command(text, "boxed")
     text = unwrap_command(text, "fbox")
     for char, replacement in _UNICODE.items():
@@ -144,8 +176,8 @@ def normalize_answer(text: str) -> str:
     text = text.replace("\\%", "").replace("%", "")
     text = _CONNECTOR.sub(" , ", text)
     text = _drop_prose(text)
-    text = _TRAILING_UNIT.sub("", text)
-    text = _TRAILING_PUNCTUATION.sub("", text)
+    text = _strip_trailing_unit(text)
+    text = _strip_trailing_punctuation(text)
     text = re.sub(r"\s+", " ", text).strip()
     if text.startswith("="):
         text = text[1:].strip()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -35,3 +36,21 @@ def test_last_boxed_skips_incomplete_and_empty_boxes() -> None:
     assert last_boxed(r"\boxed{1} \boxed{} \boxed{2") == "1"
     assert last_boxed(r"\boxed") is None
     assert last_boxed(r"\boxed{a{b}c}") == "a{b}c"
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        "\\boxed{" * 30000,
+        "\\boxed $" * 30000,
+        "answer:" + " " * 100000 + "x",
+        "The final answer is $" * 10000,
+        "{" * 100000 + "\\boxed{1}",
+        "<think>" * 10000,
+    ],
+    ids=["unclosed-boxes", "bare-boxes", "spaces", "open-dollars", "open-braces", "thinks"],
+)
+def test_extraction_is_linear_on_hostile_responses(response: str) -> None:
+    start = time.monotonic()
+    extract_answer(response)
+    assert time.monotonic() - start < 1.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -122,3 +123,20 @@ def test_no_string_is_ever_parsed_or_evaluated(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.undo()
     assert calls == []
     assert verdicts == [case["equal"] for case in cases]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1" + " " * 9990 + "x",
+        "1" + " ." * 4990 + "x",
+        "\\boxed{" * 1400 + "1" + "}" * 1400,
+        "1 " + "cm " * 3300 + "x",
+        "x " + "and " * 2400 + "y",
+    ],
+    ids=["spaces", "dots", "nested-boxes", "units", "connectors"],
+)
+def test_normalization_is_linear_on_hostile_answers(text: str) -> None:
+    start = time.monotonic()
+    normalize_answer(text)
+    assert time.monotonic() - start < 1.0
