@@ -51,7 +51,6 @@ memory bound. Verdicts depend only on the two strings (no hash or set order).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -71,10 +70,6 @@ MAX_INPUT_CHARS = 10_000
 """Longer answers are only compared for exact equality."""
 
 
-def _spelling(text: str) -> str:
-    return re.sub(r"\s+", "", text)
-
-
 def is_equiv(gold: str, pred: str) -> bool:
     r"""Whether ``pred`` denotes the same mathematical object as ``gold``.
 
@@ -91,7 +86,7 @@ def is_equiv(gold: str, pred: str) -> bool:
     if len(gold) > MAX_INPUT_CHARS or len(pred) > MAX_INPUT_CHARS:
         return gold.strip() == pred.strip()
     gold_text, pred_text = normalize_answer(gold), normalize_answer(pred)
-    if _spelling(gold_text) == _spelling(pred_text):
+    if gold_text == pred_text:  # same spelling after normalisation (spaces already collapsed)
         return True
     if not pred_text or not gold_text:
         return False
