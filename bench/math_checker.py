@@ -20,11 +20,14 @@ T_SCRIPT = time.monotonic()
 import argparse  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
+import re  # noqa: E402
 import sys  # noqa: E402
 from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
+# Spaces go, except between two letters (``\cot x`` must not become ``\cotx``).
+SPACE_OUTSIDE_WORDS = re.compile(r"(?<![A-Za-z]) | (?![A-Za-z])")
 sys.path.insert(0, str(REPO))
 
 from evalkit.scoring.math_equiv import MathChecker, MathScorer  # noqa: E402
@@ -46,7 +49,7 @@ def seconds_since_process_start() -> float:
 def respell(solution: str) -> str:
     """The solution with its final boxed answer written differently (same object)."""
     boxed = last_boxed(solution) or ""
-    variant = boxed.replace("\\frac", "\\dfrac").replace(" ", "")
+    variant = SPACE_OUTSIDE_WORDS.sub("", boxed.replace("\\frac", "\\dfrac"))
     return f"The final answer is $\\boxed{{{variant}}}$."
 
 
