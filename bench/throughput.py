@@ -38,14 +38,32 @@ def run_cli(args: list[str]) -> tuple[float, float, int]:
     return wall, usage.ru_utime + usage.ru_stime, proc.returncode
 
 
-def one_case(latency_ms: float, rows: int, concurrency: int, data_dir: Path, sheet: Path, tmp: Path) -> None:
+def one_case(
+    latency_ms: float, rows: int, concurrency: int, data_dir: Path, sheet: Path, tmp: Path
+) -> None:
     server = start_server_process(responder="gsm8k", answers=sheet, latency_ms=latency_ms)
     try:
         args = [
-            sys.executable, "-m", "evalkit.cli", "run", "--model", "openai-compatible/fake-model",
-            "--base-url", server.base_url, "--tasks", "gsm8k", "--limit", str(rows),
-            "--concurrency", str(concurrency), "--data-dir", str(data_dir), "--no-cache",
-            "--quiet", "--output-dir", str(tmp / f"runs-{latency_ms:g}"),
+            sys.executable,
+            "-m",
+            "evalkit.cli",
+            "run",
+            "--model",
+            "openai-compatible/fake-model",
+            "--base-url",
+            server.base_url,
+            "--tasks",
+            "gsm8k",
+            "--limit",
+            str(rows),
+            "--concurrency",
+            str(concurrency),
+            "--data-dir",
+            str(data_dir),
+            "--no-cache",
+            "--quiet",
+            "--output-dir",
+            str(tmp / f"runs-{latency_ms:g}"),
         ]
         wall, cpu, code = run_cli(args)
         stats = server.stats()
@@ -63,16 +81,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--latency", type=float, action="append", help="ms; repeatable (default 200 and 0)")
-    parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("EVALKIT_DATA_DIR", REPO.parent / "shared" / "data")))
+    parser.add_argument(
+        "--latency", type=float, action="append", help="ms; repeatable (default 200 and 0)"
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(os.environ.get("EVALKIT_DATA_DIR", REPO.parent / "shared" / "data")),
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        sheet = write_gsm8k_answers(args.data_dir / "gsm8k" / "test.jsonl", tmp / "answers.jsonl").path
+        sheet = write_gsm8k_answers(
+            args.data_dir / "gsm8k" / "test.jsonl", tmp / "answers.jsonl"
+        ).path
         for latency in args.latency or [200.0, 0.0]:
             one_case(latency, args.rows, args.concurrency, args.data_dir, sheet, tmp)
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "evalkit.cli", "--help"], stdout=subprocess.DEVNULL, check=True)
+    subprocess.run(
+        [sys.executable, "-m", "evalkit.cli", "--help"], stdout=subprocess.DEVNULL, check=True
+    )
     print(f"evalkit --help: {time.perf_counter() - start:.2f} s")
 
 
