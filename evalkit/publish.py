@@ -2,10 +2,11 @@
 
 Benchmark questions, reference answers and recorded model outputs are often under licenses that
 forbid redistribution, and they leak test data into training sets. A published run keeps
-``run.json`` as it is (configuration, provenance, metrics) and rewrites ``samples.jsonl`` so that
-every text field becomes ``sha256:<16 hex>`` of its content: ids, scores, metrics, weights,
-reasons and the breakdown fields stay, so leaderboards, ``compare`` and the CI gate work on it,
-and a hash still tells whether two runs saw the same prompt or gave the same answer.
+``run.json`` (configuration, provenance, metrics; marked ``redacted``) and rewrites
+``samples.jsonl`` so that every text field becomes ``sha256:<16 hex>`` of its content: ids,
+scores, metrics, weights, reasons and the breakdown fields stay, so leaderboards, ``compare``
+and the CI gate work on it, and a hash still tells whether two runs saw the same prompt or gave
+the same answer.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.errors import ResultsError
-from evalkit.results import RUN_FILE, SAMPLES_FILE, atomic_write, read_record, read_samples
+from evalkit.results import SAMPLES_FILE, atomic_write, read_record, read_samples, write_record
 
 TEXT_FIELDS = ("prompt", "completion", "target", "answer", "details")
 """Fields of a sample line replaced by their hash."""
@@ -64,7 +65,7 @@ def publish(run_dir: Path, destination: Path) -> Path:
         raise ResultsError(f"'{target}' already exists; remove it to publish again") from None
     except OSError as exc:
         raise ResultsError(f"cannot create '{target}': {exc.strerror or exc}") from None
-    atomic_write(target / RUN_FILE, (run_dir / RUN_FILE).read_text(encoding="utf-8"))
+    write_record(target, record.model_copy(update={"redacted": True}))
     text = "".join(json.dumps(ln, sort_keys=True, ensure_ascii=False) + "\n" for ln in lines)
     atomic_write(target / SAMPLES_FILE, text)
     return target

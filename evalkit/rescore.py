@@ -26,9 +26,9 @@ from evalkit.results import (
     write_record,
     write_samples_sorted,
 )
-from evalkit.scoring import SCORERS
+from evalkit.scoring import SCORERS, Scorer
 from evalkit.summary import finalize_record
-from evalkit.types import Completion, SampleResult, Usage
+from evalkit.types import Completion, Request, Sample, SampleResult, Usage
 
 
 def _config(record: RunRecord, data_dir: Path | None) -> RunConfig:
@@ -51,15 +51,34 @@ def _completion(line: dict[str, Any]) -> Completion:
     )
 
 
+def _rescored(
+    line: dict[str, Any], sample: Sample, request: Request, scorer: Scorer
+) -> dict[str, Any]:
+    completion = _completion(line)
+    result = SampleResult(
+        sample,
+        replace(request, epoch=int(line.get("epoch", 0))),
+        completion,
+        scorer.score(sample, completion),
+        attempts=int(line.get("attempts", 1)),
+    )
+    # Latency and prompt are facts of the original run, not of the scoring.
+    return {**sample_line(result), "latency_s": line.get("latency_s"), "prompt": line.get("prompt")}
+
+
 def rescore(run_dir: Path, data_dir: Path | None = None) -> RunRecord:
     """Score the stored completions of ``run_dir`` again and rewrite its metrics.
 
     Raises:
-        ResultsError: the run is unreadable, or its data changed since it was recorded.
+        ResultsError: the run is unreadable or redacted, or its data changed since it was
+            recorded.
     """
     record = read_record(run_dir)
-    config = _config(record, data_dir)
-    plan = plan_task(TaskRef.parse(record.task["label"]), config)
+    if record.redacted:
+        raise ResultsError(
+            f"run {record.run_id} is a published copy without model outputs; rescore the original"
+        )
+    plan = plan_task(TaskRef.parse(record.task["label"]), _config(record, data_dir))
     if plan.data.sha256 != record.dataset.get("sha256"):
         raise ResultsError(
             f"run {record.run_id}: the dataset changed since the run (sha256 differs); "
@@ -68,27 +87,12 @@ def rescore(run_dir: Path, data_dir: Path | None = None) -> RunRecord:
     by_id = {s.id: (s, r) for s, r in zip(plan.samples, plan.requests, strict=True)}
     scorer = SCORERS.get(plan.task.definition.spec.scorer)(plan.task.params)
     started = time.monotonic()
-    lines = []
-    for line in read_samples(run_dir):
-        if line.get("completion") is None or line["id"] not in by_id:
-            lines.append(line)
-            continue
-        sample, request = by_id[line["id"]]
-        completion = _completion(line)
-        result = SampleResult(
-            sample,
-            replace(request, epoch=int(line.get("epoch", 0))),
-            completion,
-            scorer.score(sample, completion),
-            attempts=int(line.get("attempts", 1)),
-        )
-        lines.append(
-            {
-                **sample_line(result),
-                "latency_s": line.get("latency_s"),
-                "prompt": line.get("prompt"),
-            }
-        )
+    lines = [
+        _rescored(line, *by_id[line["id"]], scorer)
+        if line.get("completion") is not None and line["id"] in by_id
+        else line
+        for line in read_samples(run_dir)
+    ]
     write_samples_sorted(run_dir, lines)
     final = finalize_record(record, lines, float(record.timings.get("wall_s", 0.0)))
     final = final.model_copy(

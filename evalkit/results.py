@@ -77,6 +77,8 @@ class RunRecord(BaseModel):
     counts: dict[str, int] = {}
     usage: dict[str, int] = {}
     timings: dict[str, float] = {}
+    redacted: bool = False
+    """A published copy: text fields of ``samples.jsonl`` are hashes (see publish.py)."""
 
     def model_name(self) -> str:
         """The model as tables and the leaderboard show it (``--model-name``, else the spec)."""

@@ -87,3 +87,8 @@ def test_baseline_holds_no_benchmark_text():
             for field in ("prompt", "completion", "target"):
                 assert line[field] is None or str(line[field]).startswith("sha256:"), (path, field)
     assert os.path.getsize(BASELINE) > 0
+
+
+def test_published_copy_cannot_be_rescored(capsys):
+    code = main(["rescore", str(RUNS[0])])
+    assert code == 2 and "published copy" in capsys.readouterr().err
