@@ -207,7 +207,16 @@ async def pipeline(
             on_result(result)
 
     limit = min(concurrency, ctx.backend.capabilities.max_concurrency or concurrency)
-    await asyncio.gather(*(worker() for _ in range(min(limit, len(items)))))
+    tasks = [asyncio.ensure_future(worker()) for _ in range(min(limit, len(items)))]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        # One worker failed (e.g. the disk is full) or the run was interrupted: stop the others
+        # before the backend closes, so no request is left in flight and no line half-written.
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
     return results
 
 
