@@ -12,11 +12,14 @@ import csv
 import hashlib
 import importlib.util
 import json
+import os
 import random
+import socket
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 from evalkit.errors import DataError, TaskSpecError
 from evalkit.tasks import DatasetSpec, TaskDef
@@ -120,6 +123,22 @@ def load_local(spec: DatasetSpec, split: str, data_dir: Path) -> LoadedSplit:
     return LoadedSplit(rows, f"local:{pattern}", None, fingerprint(rows))
 
 
+def hub_unreachable(timeout_s: float = 3.0) -> str | None:
+    """Return why the Hugging Face hub cannot be reached (``None`` when it can)."""
+    if os.environ.get("HF_HUB_OFFLINE") == "1":
+        return "HF_HUB_OFFLINE=1"
+    url = urlsplit(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    host, port = (
+        url.hostname or "huggingface.co",
+        url.port or (443 if url.scheme == "https" else 80),
+    )
+    try:
+        socket.create_connection((host, port), timeout=timeout_s).close()
+    except OSError as exc:
+        return f"{host}: {exc.strerror or type(exc).__name__}"
+    return None
+
+
 def load_hub(spec: DatasetSpec, split: str) -> LoadedSplit:
     """Load ``split`` from the Hugging Face hub at the pinned revision."""
     if spec.hf_path is None:
@@ -127,6 +146,11 @@ def load_hub(spec: DatasetSpec, split: str) -> LoadedSplit:
             "this task has no Hugging Face source: pass --data-dir or set EVALKIT_DATA_DIR"
         )
     hf_split = spec.hf_splits.get(split, split)
+    unreachable = hub_unreachable()
+    if unreachable:
+        # Without a network the hub client retries for half a minute; go straight to its cache.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
     try:
         import datasets
     except ImportError:
@@ -149,6 +173,8 @@ def _hub_rows(datasets: Any, spec: DatasetSpec, name: str | None, hf_split: str)
         ds = datasets.load_dataset(spec.hf_path, name, split=hf_split, revision=spec.revision)
     except Exception as exc:  # the hub client raises many unrelated types for one cause
         reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        if os.environ.get("HF_HUB_OFFLINE") == "1":
+            reason = f"the hub is unreachable and the dataset is not in the local cache ({reason})"
         raise DataError(
             f"cannot load {spec.hf_path} ({hf_split}) from the Hugging Face hub: {reason}. "
             "Use a local copy with --data-dir or EVALKIT_DATA_DIR"
