@@ -306,21 +306,25 @@ def test_generic_exam_end_to_end(capsys, tmp_path, openai_server_factory):
     assert record.counts["samples"] == 2 and record.metrics["accuracy"]["mean"] == 1.0
 
 
-def test_generic_quiz_by_loglikelihood_with_text_answers(capsys, tmp_path, openai_server_factory):
-    key = {"strings does a standard violin": "A", "88 keys": "C", "football team": "C"}
+@pytest.mark.parametrize(
+    ("target", "answers"),
+    [("letter", ("A", "C", "C")), ("text", ("Four", "Harp", "Eleven"))],
+)
+def test_generic_quiz_by_loglikelihood(capsys, tmp_path, openai_server_factory, target, answers):
+    # Gold: Four (A), Piano (B), Eleven (C); the fake model prefers the given continuations.
+    questions = ("strings does a standard violin", "88 keys", "football team")
+    key = dict(zip(questions, answers, strict=True))
     server = openai_server_factory(mc_answers=write_mc_answers(tmp_path / "key.jsonl", key))
+    args = ("--tasks-dir", str(EXAM / "tasks"), "-T", "mode=loglikelihood", "-T", "format=text")
     record, _ = run_server(
         capsys,
         server,
         "my_quiz",
         EXAM / "data",
         tmp_path / "runs",
-        "--tasks-dir",
-        str(EXAM / "tasks"),
+        *args,
         "-T",
-        "mode=loglikelihood",
-        "-T",
-        "format=text",
+        f"ll_target={target}",
     )
     assert record.metrics["accuracy"]["mean"] == pytest.approx(2 / 3)
     assert record.groups["topic"]["sport"]["accuracy"]["mean"] == 1.0
