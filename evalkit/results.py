@@ -12,6 +12,7 @@ Files are deterministic where it matters: sorted keys, fixed rounding in metrics
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -143,12 +144,18 @@ def atomic_write(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` so readers see the old or the new file, never a mix."""
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise ResultsError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except OSError as exc:
+        # A full disk must not leave a half-written temp file next to the results.
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
         raise ResultsError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
