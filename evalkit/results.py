@@ -221,8 +221,46 @@ class SamplesWriter:
         self._fh.close()
 
 
+REQUIRED_SAMPLE_KEYS = (
+    "id",
+    "index",
+    "epoch",
+    "completion",
+    "finish_reason",
+    "answer",
+    "score",
+    "metrics",
+    "metadata",
+    "reason",
+    "error",
+)
+"""Fields of a ``samples.jsonl`` line that readers rely on."""
+
+
+def _parse_sample(raw: bytes) -> tuple[dict[str, Any] | None, str]:
+    """Parse one line; return the record, or ``None`` and why it is not one."""
+    try:
+        record = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None, "not UTF-8"
+    except json.JSONDecodeError:
+        return None, "not JSON"
+    if not isinstance(record, dict):
+        return None, "not a JSON object"
+    missing = [k for k in REQUIRED_SAMPLE_KEYS if k not in record]
+    if missing:
+        return None, f"no '{missing[0]}' field"
+    if not isinstance(record["index"], int) or not isinstance(record["epoch"], int):
+        return None, "'index' and 'epoch' must be integers"
+    return record, ""
+
+
 def read_samples(run_dir: Path) -> list[dict[str, Any]]:
-    """Read ``samples.jsonl``, dropping a torn (unterminated or unparsable) last line."""
+    """Read ``samples.jsonl``, dropping a torn (unterminated or unparsable) last line.
+
+    Raises:
+        ResultsError: the file cannot be read, or a line before the last is not a sample record.
+    """
     path = run_dir / SAMPLES_FILE
     try:
         data = path.read_bytes()
@@ -233,12 +271,14 @@ def read_samples(run_dir: Path) -> list[dict[str, Any]]:
     for i, raw in enumerate(lines):
         if not raw.strip():
             continue
-        try:
-            records.append(json.loads(raw.decode("utf-8")))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            if i >= len(lines) - 2:  # the last line: a write cut short by a crash
-                continue
-            raise ResultsError(f"{path}:{i + 1}: corrupt line; the run cannot be read") from None
+        record, why = _parse_sample(raw)
+        if record is not None:
+            records.append(record)
+        elif i < len(lines) - 1:  # only an unterminated last line can be a crash's torn write
+            raise ResultsError(
+                f"{path}:{i + 1}: corrupt sample line ({why}); delete that line, then "
+                "'evalkit run ... --resume' the run to redo its sample"
+            )
     return records
 
 
@@ -266,7 +306,8 @@ def read_record(run_dir: Path) -> RunRecord:
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])
-        raise ResultsError(f"{path}: not a valid run record ({loc}: {first['msg']})") from None
+        why = f"{loc}: {first['msg']}" if loc else first["msg"]
+        raise ResultsError(f"{path}: not a valid run record ({why})") from None
 
 
 def new_run_dir(output_dir: Path, run_id: str) -> Path:
