@@ -4,15 +4,11 @@ Loads a safetensors folder, a hub repository id (from the local cache or the hub
 (dequantised by transformers; needs the ``gguf`` package), on CPU or CUDA. Chat requests go through
 the tokenizer's chat template; prompt requests are tokenized as they are.
 
-Generation is batched: requests that arrive together (in the same event-loop turn, while the model
-is busy with an earlier batch) are grouped, up to ``batch_size``, by identical generation
-parameters, left-padded and generated in one ``model.generate`` call. Greedy outputs of a padded
-batch can differ from one-at-a-time outputs in rare near-ties (padding changes float summation
-order). Sampling seeds are applied once per batch (``torch.manual_seed``), so sampled outputs
-depend on how requests were batched.
-
-Log-likelihoods are exact: one forward pass over context + continuation per option, with the shared
-math of :mod:`evalkit.backends.loglik`.
+Generation is batched: requests that arrive together (in one event-loop turn, or while the model is
+busy) are grouped, up to ``batch_size``, by identical generation parameters, left-padded and run
+in one ``model.generate`` call. Padding can flip greedy near-ties; a sampling seed is applied once
+per batch, so sampled outputs depend on the batching. Log-likelihoods are exact (one forward pass
+per option, the math of :mod:`evalkit.backends.loglik`).
 
 ``-M`` arguments: ``device`` (``auto``, ``cpu``, ``cuda``, ``cuda:N``; ``auto`` picks CUDA when
 present), ``dtype`` (``auto``: float32 on CPU, bfloat16 on CUDA; or ``float32``, ``bfloat16``,
@@ -31,7 +27,7 @@ from typing import Any
 
 from evalkit.backends import BackendIdentity, BackendOptions, Capabilities
 from evalkit.backends.local_models import ALIASES, resolve_local_model
-from evalkit.backends.loglik import continuation_logprob, split_whitespace
+from evalkit.backends.loglik import continuation_logprob, shared_inputs, split_whitespace
 from evalkit.errors import ConfigError, FatalBackendError
 from evalkit.types import Completion, FinishReason, GenerateParams, Request, Usage
 
@@ -131,7 +127,7 @@ def load_model(spec: str, settings: HFSettings) -> LoadedModel:
         # Oversubscribed OpenMP threads spin against each other: on a loaded 2-core machine
         # two threads decoded 8x slower than one (measured), so this knob matters.
         torch.set_num_threads(settings.n_threads)
-    source, kwargs, name, extra = _model_source(spec)
+    source, kwargs, name, extra = model_source(spec)
     device = settings.device
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -152,8 +148,12 @@ def load_model(spec: str, settings: HFSettings) -> LoadedModel:
     return LoadedModel(name, model, tokenizer, device, extra, torch)
 
 
-def _model_source(spec: str) -> tuple[str, dict[str, str], str, dict[str, str]]:
-    """Return ``(from_pretrained source, extra kwargs, record name, identity extra)``."""
+def model_source(spec: str) -> tuple[str, dict[str, str], str, dict[str, str]]:
+    """Return ``(source, kwargs, record name, identity extra)``; non-local ``org/name``: hub id.
+
+    Raises:
+        ConfigError: a local-looking model that does not exist.
+    """
     is_local = spec in ALIASES or spec.endswith(".gguf") or Path(spec).expanduser().exists()
     if not is_local and spec.count("/") == 1:
         return spec, {}, spec, {"repo": spec}
@@ -249,8 +249,8 @@ class HFBackend:
                     pending.future.set_result(completion)
 
     def _take_batch(self) -> list[_Pending]:
-        params = self._pending[0].request.params
-        batch = [p for p in self._pending if p.request.params == params]
+        key = (self._pending[0].request.params, self._pending[0].request.epoch)
+        batch = [p for p in self._pending if (p.request.params, p.request.epoch) == key]
         batch = batch[: self._settings.batch_size]
         self._pending = [p for p in self._pending if p not in batch]
         return batch
@@ -280,7 +280,7 @@ class HFBackend:
         input_ids, mask = self._left_pad(encoded, width)
         config = self._generation_config(params, width)
         if params.seed is not None:
-            torch.manual_seed(params.seed)
+            torch.manual_seed(params.seed + requests[0].epoch)
         extra = {"tokenizer": self._loaded.tokenizer} if params.stop else {}
         with torch.inference_mode():
             output = self._loaded.model.generate(
@@ -349,7 +349,6 @@ class HFBackend:
         return ends | {self._loaded.tokenizer.pad_token_id}
 
     def _loglikelihood_sync(self, request: Request, continuations: Sequence[str]) -> list[float]:
-        torch = self._loaded.torch
         tokenizer = self._loaded.tokenizer
         chat = request.messages is not None
         context = self._chat_text(request) if chat else request.prompt or ""
@@ -359,29 +358,31 @@ class HFBackend:
             ctx = list(tokenizer(split.context, add_special_tokens=not chat).input_ids)
             cont = list(tokenizer(split.continuation, add_special_tokens=False).input_ids)
             rows.append((ctx + cont, len(ctx)))
-        scores: list[float] = []
+        inputs, served_by = shared_inputs([tokens for tokens, _ in rows])
+        logits: list[Any] = []
         size = self._settings.batch_size
-        for first in range(0, len(rows), size):
-            chunk = rows[first : first + size]
-            with torch.inference_mode():
-                logits = self._forward([tokens for tokens, _ in chunk])
-            for row, (tokens, start) in enumerate(chunk):
-                scores.append(continuation_logprob(logits[row, : len(tokens)], tokens, start))
-        return scores
+        for first in range(0, len(inputs), size):
+            logits.extend(self._forward(inputs[first : first + size]))
+        return [
+            continuation_logprob(logits[run], tokens, start)
+            for (tokens, start), run in zip(rows, served_by, strict=True)
+        ]
 
     def _forward(self, sequences: list[list[int]]) -> Any:
-        """Run right-padded sequences through the model; return float32 numpy logits."""
+        """Run right-padded sequences through the model; return each one's float32 logits."""
         torch = self._loaded.torch
         width = max(len(s) for s in sequences)
         pad = self._loaded.tokenizer.pad_token_id
         ids = [s + [pad] * (width - len(s)) for s in sequences]
         mask = [[1] * len(s) + [0] * (width - len(s)) for s in sequences]
         device = self._loaded.device
-        output = self._loaded.model(
-            input_ids=torch.tensor(ids, device=device),
-            attention_mask=torch.tensor(mask, device=device),
-        )
-        return output.logits.float().cpu().numpy()
+        with torch.inference_mode():
+            output = self._loaded.model(
+                input_ids=torch.tensor(ids, device=device),
+                attention_mask=torch.tensor(mask, device=device),
+            )
+        array = output.logits.float().cpu().numpy()
+        return [array[row, : len(s)] for row, s in enumerate(sequences)]
 
 
 def _fatal(err: Exception) -> FatalBackendError:

@@ -16,7 +16,7 @@ for every position (``logits_all=True``), which would slow prompt processing for
 runs on a second engine over the same memory-mapped weights, opened on the first scoring call.
 
 ``-M`` arguments: ``n_ctx`` (context length, default 2048), ``n_threads`` (default: llama.cpp's
-choice), ``n_batch`` (prompt batch size, default 512).
+choice), ``n_batch`` (prompt batch size, default 512), ``kv_type`` (``f16`` or ``f32``).
 """
 
 from __future__ import annotations
@@ -44,25 +44,40 @@ INSTALL_HINT = (
 NEUTRAL_SAMPLING: Mapping[str, float] = {"top_k": 0, "min_p": 0.0, "repeat_penalty": 1.0}
 
 
+KV_TYPES: Mapping[str, int] = {"f16": 1, "f32": 0}
+"""KV cache element types by name, as ggml type ids (``GGML_TYPE_F16``, ``GGML_TYPE_F32``)."""
+
+
 @dataclass(frozen=True, slots=True)
 class LlamaCppSettings:
     """Engine settings read from ``-M key=value``.
 
     Attributes:
         n_ctx: Context length in tokens (prompt plus generated tokens).
-        n_threads: CPU threads; ``None`` leaves the choice to llama.cpp.
+        n_threads: CPU threads for decoding and prompt processing; ``None`` leaves the choice to
+            llama-cpp-python (half the cores for decoding, all for prompts).
         n_batch: Tokens per prompt-processing batch.
+        kv_type: KV cache element type, ``f16`` (llama.cpp's default) or ``f32`` (exact
+            attention; with an F32 GGUF, log-likelihoods then match transformers to ~1e-5).
     """
 
     n_ctx: int = 2048
     n_threads: int | None = None
     n_batch: int = 512
+    kv_type: str = "f16"
 
     def engine_kwargs(self) -> dict[str, Any]:
         """Return the keyword arguments for ``llama_cpp.Llama``."""
-        kwargs: dict[str, Any] = {"n_ctx": self.n_ctx, "n_batch": self.n_batch}
+        kv = KV_TYPES[self.kv_type]
+        kwargs: dict[str, Any] = {
+            "n_ctx": self.n_ctx,
+            "n_batch": self.n_batch,
+            "type_k": kv,
+            "type_v": kv,
+        }
         if self.n_threads is not None:
-            kwargs["n_threads"] = self.n_threads
+            # Like llama.cpp's own -t: the same count for decoding and for prompt batches.
+            kwargs["n_threads"] = kwargs["n_threads_batch"] = self.n_threads
         return kwargs
 
 
@@ -70,20 +85,26 @@ def parse_settings(model_args: Mapping[str, str]) -> LlamaCppSettings:
     """Build :class:`LlamaCppSettings` from ``-M`` arguments.
 
     Raises:
-        ConfigError: an unknown key, or a value that is not a positive integer.
+        ConfigError: an unknown key, a count that is not a positive integer, or an unknown
+            ``kv_type``.
     """
-    known = ("n_ctx", "n_threads", "n_batch")
+    known = ("n_ctx", "n_threads", "n_batch", "kv_type")
     values: dict[str, int] = {}
     for key, raw in model_args.items():
         if key not in known:
             raise ConfigError(f"unknown llamacpp model argument {key!r}; known: {', '.join(known)}")
+        if key == "kv_type":
+            continue
         try:
             values[key] = int(raw)
         except ValueError:
             raise ConfigError(f"llamacpp model argument {key}={raw!r} is not an integer") from None
         if values[key] < 1:
             raise ConfigError(f"llamacpp model argument {key}={raw!r} must be at least 1")
-    return LlamaCppSettings(**values)
+    kv_type = model_args.get("kv_type", "f16")
+    if kv_type not in KV_TYPES:
+        raise ConfigError(f"llamacpp kv_type={kv_type!r}: use {' or '.join(KV_TYPES)}")
+    return LlamaCppSettings(**values, kv_type=kv_type)
 
 
 def open_engine(model: LocalModel, settings: LlamaCppSettings, *, logits_all: bool) -> Any:
@@ -182,7 +203,8 @@ class LlamaCppBackend:
             "max_tokens": params.max_tokens,
             "temperature": params.temperature,
             "top_p": params.top_p,
-            "seed": params.seed,
+            # Each epoch of a sampled run draws anew, as the OpenAI-compatible backend does.
+            "seed": None if params.seed is None else params.seed + request.epoch,
             "stop": list(params.stop) or None,
             **NEUTRAL_SAMPLING,
         }

@@ -68,6 +68,32 @@ def continuation_logprob(
     return float((picked - log_norm).sum())
 
 
+def shared_inputs(sequences: Sequence[Sequence[int]]) -> tuple[list[list[int]], list[int]]:
+    """Plan the fewest forward passes that score every sequence.
+
+    Scoring ``tokens`` needs the model's logits after reading ``tokens[:-1]``; a pass over a longer
+    input that starts with those tokens yields the same rows. So the options of a multiple-choice
+    question that are one token long (`` A``, `` B`` ...) all share one pass over the question.
+
+    Returns:
+        The inputs to run, and for each sequence the index of the input that serves it.
+
+    >>> shared_inputs([[1, 2, 7], [1, 2, 8], [1, 3, 9, 9]])
+    ([[1, 3, 9], [1, 2]], [1, 1, 0])
+    """
+    order = sorted(range(len(sequences)), key=lambda i: -len(sequences[i]))
+    inputs: list[list[int]] = []
+    served_by = [0] * len(sequences)
+    for index in order:
+        needed = list(sequences[index][: max(len(sequences[index]) - 1, 1)])
+        match = next((k for k, run in enumerate(inputs) if run[: len(needed)] == needed), None)
+        if match is None:
+            inputs.append(needed)
+            match = len(inputs) - 1
+        served_by[index] = match
+    return inputs, served_by
+
+
 def common_prefix(left: Sequence[int], right: Sequence[int]) -> int:
     """Return the length of the longest common prefix of two token sequences."""
     for index, (a, b) in enumerate(zip(left, right, strict=False)):

@@ -19,7 +19,12 @@ import pytest
 from evalkit.backends import PROVIDERS, BackendOptions
 from evalkit.backends.llamacpp import LlamaCppBackend, LlamaCppSettings, parse_settings
 from evalkit.backends.local_models import ALIASES, PackagedModel, resolve_local_model
-from evalkit.backends.loglik import common_prefix, continuation_logprob, split_whitespace
+from evalkit.backends.loglik import (
+    common_prefix,
+    continuation_logprob,
+    shared_inputs,
+    split_whitespace,
+)
 from evalkit.errors import ConfigError, FatalBackendError
 from evalkit.types import Completion, GenerateParams, Message, Request
 
@@ -35,8 +40,16 @@ GREEDY = GenerateParams(max_tokens=96, temperature=0.0, seed=1234)
 def test_settings_parse_integers_and_keep_defaults() -> None:
     assert parse_settings({}) == LlamaCppSettings()
     parsed = parse_settings({"n_ctx": "4096", "n_threads": "2"})
-    assert parsed == LlamaCppSettings(n_ctx=4096, n_threads=2, n_batch=512)
-    assert parsed.engine_kwargs() == {"n_ctx": 4096, "n_batch": 512, "n_threads": 2}
+    assert parsed == LlamaCppSettings(n_ctx=4096, n_threads=2, n_batch=512, kv_type="f16")
+    assert parsed.engine_kwargs() == {
+        "n_ctx": 4096,
+        "n_batch": 512,
+        "n_threads": 2,
+        "n_threads_batch": 2,
+        "type_k": 1,
+        "type_v": 1,
+    }
+    assert parse_settings({"kv_type": "f32"}).engine_kwargs()["type_k"] == 0
 
 
 @pytest.mark.parametrize(
@@ -45,6 +58,7 @@ def test_settings_parse_integers_and_keep_defaults() -> None:
         ({"threads": "2"}, "unknown llamacpp model argument 'threads'"),
         ({"n_ctx": "big"}, "is not an integer"),
         ({"n_batch": "0"}, "must be at least 1"),
+        ({"kv_type": "q8"}, "use f16 or f32"),
     ],
 )
 def test_settings_reject_bad_arguments(args: dict[str, str], message: str) -> None:
@@ -112,6 +126,14 @@ def test_continuation_logprob_is_stable_for_huge_logits() -> None:
 def test_continuation_logprob_refuses_an_empty_context() -> None:
     with pytest.raises(FatalBackendError, match="empty context"):
         continuation_logprob(np.zeros((2, 3)), [1, 2], 0)
+
+
+def test_options_one_token_long_share_one_forward_pass() -> None:
+    inputs, served_by = shared_inputs([[5, 6, 1], [5, 6, 2], [5, 6, 3, 4], [9, 1]])
+    assert inputs == [[5, 6, 3], [9]]
+    assert served_by == [0, 0, 0, 1]
+    # A lone token still gets an input (scoring it then fails on the empty context, not here).
+    assert shared_inputs([[7]]) == ([[7]], [0])
 
 
 def test_common_prefix_length() -> None:
