@@ -53,6 +53,30 @@ def public_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
 
 
+def endpoint_url(base_url: str, path: str) -> str:
+    """Return the URL of the API ``path`` under ``base_url``, keeping its query string.
+
+    >>> endpoint_url("https://host/openai/v1/?api-version=2024-06-01", "/chat/completions")
+    'https://host/openai/v1/chat/completions?api-version=2024-06-01'
+    """
+    parts = urlsplit(base_url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/") + path, parts.query, ""))
+
+
+def checked_url(url: str) -> str:
+    """Return ``url`` if it is an ``http(s)://host[:port]/...`` URL, else raise ConfigError."""
+    try:
+        parts = urlsplit(url)
+        port_ok = parts.port is None or parts.port >= 0  # reading .port raises on a bad port
+    except ValueError as exc:
+        raise ConfigError(f"invalid --base-url: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+        raise ConfigError(
+            f"invalid --base-url '{public_url(url)}': expected http(s)://HOST[:PORT]/PATH"
+        )
+    return url
+
+
 def _retry_after(response: httpx.Response) -> float | None:
     ms = response.headers.get("retry-after-ms")
     if ms is not None:
@@ -86,7 +110,7 @@ class OpenAIBackend:
         self, provider: str, model: str, base_url: str, api_key: str | None, timeout_s: float
     ) -> None:
         self._identity = BackendIdentity(provider, model, public_url(base_url))
-        self._base = base_url.rstrip("/")
+        self._base = base_url
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = httpx.AsyncClient(
             headers=headers,
@@ -107,7 +131,7 @@ class OpenAIBackend:
     async def preflight(self) -> None:
         """Check the server answers at all, so a dead endpoint fails in one line at the start."""
         try:
-            response = await self._client.get(f"{self._base}/models", timeout=10.0)
+            response = await self._client.get(endpoint_url(self._base, "/models"), timeout=10.0)
         except httpx.HTTPError as exc:
             raise BackendUnavailable(
                 f"cannot reach {self._identity.base_url} ({type(exc).__name__}): "
@@ -121,7 +145,7 @@ class OpenAIBackend:
 
     async def _post(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
         try:
-            response = await self._client.post(f"{self._base}{path}", json=payload)
+            response = await self._client.post(endpoint_url(self._base, path), json=payload)
         except httpx.TimeoutException:
             raise TransientBackendError("request timed out") from None
         except httpx.TransportError as exc:
@@ -299,7 +323,7 @@ def _api_key(options: BackendOptions, required: bool) -> str | None:
 
 def make_openai(model: str, options: BackendOptions) -> OpenAIBackend:
     """``openai/<model>``: the OpenAI API (key from ``$OPENAI_API_KEY``)."""
-    url = options.base_url or os.environ.get("OPENAI_BASE_URL") or OPENAI_URL
+    url = checked_url(options.base_url or os.environ.get("OPENAI_BASE_URL") or OPENAI_URL)
     return OpenAIBackend("openai", model, url, _api_key(options, required=True), options.timeout_s)
 
 
@@ -307,11 +331,9 @@ def _compatible(provider: str, model: str, options: BackendOptions) -> OpenAIBac
     url = options.base_url or ALIAS_URLS.get(provider)
     if url is None:
         raise ConfigError(f"{provider}/{model} needs --base-url, e.g. http://127.0.0.1:8000/v1")
-    if not url.startswith(("http://", "https://")):
-        raise ConfigError(
-            f"invalid --base-url '{public_url(url)}': must start with http:// or https://"
-        )
-    return OpenAIBackend(provider, model, url, _api_key(options, required=False), options.timeout_s)
+    return OpenAIBackend(
+        provider, model, checked_url(url), _api_key(options, required=False), options.timeout_s
+    )
 
 
 def make_openai_compatible(model: str, options: BackendOptions) -> OpenAIBackend:
