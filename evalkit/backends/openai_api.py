@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import time
 from collections.abc import Sequence
 from typing import Any, cast
@@ -29,6 +30,8 @@ from evalkit.types import Completion, FinishReason, Request, Usage
 OPENAI_URL = "https://api.openai.com/v1"
 TRANSIENT_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529})
 FINISH_REASONS: frozenset[str] = frozenset({"stop", "length", "content_filter", "tool_calls"})
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+"""What an environment variable name looks like (``--api-key-env``)."""
 CHAT_TOP_LOGPROBS = 20
 """Alternatives asked per token when ranking letters over chat (the most OpenAI returns)."""
 
@@ -313,6 +316,12 @@ def _label_logprobs(body: dict[str, Any], labels: Sequence[str]) -> list[float]:
 
 
 def _api_key(options: BackendOptions, required: bool) -> str | None:
+    if not ENV_NAME.fullmatch(options.api_key_env):
+        # Most likely the key itself was passed: never echo it (it would be recorded too).
+        raise ConfigError(
+            "--api-key-env takes the NAME of an environment variable (e.g. OPENAI_API_KEY), "
+            "not the key: export the key in a variable and pass its name"
+        )
     key = os.environ.get(options.api_key_env)
     if required and not key:
         raise ConfigError(
