@@ -322,6 +322,13 @@ def _api_key(options: BackendOptions, required: bool) -> str | None:
             "--api-key-env takes the NAME of an environment variable (e.g. OPENAI_API_KEY), "
             "not the key: export the key in a variable and pass its name"
         )
+    if options.model_args:
+        # Refused, not ignored: a typo must not pass silently, and "-M api_key=..." would be
+        # recorded in run.json. Name the key only, never the value.
+        raise ConfigError(
+            f"OpenAI-protocol backends take no -M arguments (got '{min(options.model_args)}'); "
+            "the API key is read from the variable named by --api-key-env"
+        )
     key = os.environ.get(options.api_key_env)
     if required and not key:
         raise ConfigError(
