@@ -31,7 +31,10 @@ def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = sub.add_parser("run", help="evaluate a model on tasks")
     p.add_argument("--model", required=True, help="PROVIDER/MODEL, e.g. openai/gpt-4o-mini")
     p.add_argument(
-        "--tasks", required=True, help="comma-separated tasks, e.g. gsm8k,gsm8k:cot_8shot"
+        "--tasks",
+        required=True,
+        action="append",
+        help="comma-separated tasks, e.g. gsm8k,gsm8k:cot_8shot,mmlu:subjects=anatomy (repeatable)",
     )
     p.add_argument("--model-name", help="name shown in tables and the leaderboard")
     p.add_argument("--base-url", help="server URL for openai-compatible backends")
@@ -72,11 +75,11 @@ def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
 def _config_from(args: argparse.Namespace) -> RunConfig:
     from pydantic import ValidationError
 
-    from evalkit.config import RunConfig, parse_assignments
+    from evalkit.config import RunConfig, parse_assignments, split_tasks
 
     fields = {
         "model": args.model,
-        "tasks": tuple(t for t in args.tasks.split(",") if t.strip()),
+        "tasks": tuple(t for group in args.tasks for t in split_tasks(group)),
         "model_name": args.model_name,
         "base_url": args.base_url,
         "api_key_env": args.api_key_env,

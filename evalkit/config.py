@@ -48,21 +48,60 @@ class ModelSpec:
 
 @dataclass(frozen=True, slots=True)
 class TaskRef:
-    """A task named on the command line: ``name[:variant]``, e.g. ``gsm8k:cot_8shot``."""
+    """A task named on the command line: ``name[:variant][:key=value...]``.
+
+    >>> TaskRef.parse("mmlu:zeroshot:subjects=anatomy,virology")
+    TaskRef(name='mmlu', variant='zeroshot', params=(('subjects', 'anatomy,virology'),))
+    """
 
     name: str
     variant: str | None = None
+    params: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def parse(cls, text: str) -> TaskRef:
-        """Parse ``name`` or ``name:variant``."""
-        name, _, variant = text.strip().partition(":")
-        if not name:
-            raise ConfigError(f"invalid task '{text}': expected NAME or NAME:VARIANT")
-        return cls(name, variant or None)
+        """Parse ``name``, ``name:variant`` and ``key=value`` parameter segments."""
+        name, *segments = text.strip().split(":")
+        variants = [s for s in segments if "=" not in s]
+        params = tuple(
+            (k.strip(), v) for k, _, v in (s.partition("=") for s in segments if "=" in s)
+        )
+        if (
+            not name
+            or len(variants) > 1
+            or any(not v for v in variants)
+            or any(not k for k, _ in params)
+        ):
+            raise ConfigError(f"invalid task '{text}': expected NAME[:VARIANT][:KEY=VALUE...]")
+        return cls(name, variants[0] if variants else None, params)
 
     def __str__(self) -> str:
-        return f"{self.name}:{self.variant}" if self.variant else self.name
+        return ":".join(
+            [
+                self.name,
+                *([self.variant] if self.variant else []),
+                *(f"{k}={v}" for k, v in self.params),
+            ]
+        )
+
+
+def split_tasks(text: str) -> list[str]:
+    """Split a ``--tasks`` list at commas; a comma inside a ``key=value`` value stays in it.
+
+    A piece without ``:`` that follows a piece ending in a parameter continues that value, so
+    ``mmlu:subjects=anatomy,virology,gsm8k`` is one task: name further tasks before it, or
+    repeat ``--tasks``.
+
+    >>> split_tasks("gsm8k,mmlu:subjects=anatomy,virology")
+    ['gsm8k', 'mmlu:subjects=anatomy,virology']
+    """
+    tasks: list[str] = []
+    for piece in (p.strip() for p in text.split(",")):
+        if tasks and ":" not in piece and "=" in tasks[-1].rsplit(":", 1)[-1]:
+            tasks[-1] += "," + piece
+        elif piece:
+            tasks.append(piece)
+    return tasks
 
 
 def parse_assignments(items: list[str] | None, flag: str) -> dict[str, str]:

@@ -213,11 +213,33 @@ def field_adapter(task: TaskDef) -> Adapter:
             index=index,
             data=dict(row),
             target=str(row[fields.target]).strip(),
-            choices=tuple(str(row[c]) for c in fields.choices),
+            choices=row_choices(row, fields.choices),
             metadata={m: row[m] for m in fields.metadata},
         )
 
     return adapt
+
+
+def row_choices(row: Mapping[str, Any], columns: list[str]) -> tuple[str, ...]:
+    """Read a row's options: one column holding a list, or one column per option.
+
+    Trailing empty option cells are dropped, so one exam file may mix 3- and 5-option questions;
+    an empty cell before a filled one is an error (the labels would shift).
+
+    >>> row_choices({"a": "x", "b": "y", "c": ""}, ["a", "b", "c"])
+    ('x', 'y')
+    >>> row_choices({"options": ["x", "y"]}, ["options"])
+    ('x', 'y')
+    """
+    if len(columns) == 1 and isinstance(row[columns[0]], list):
+        values = [str(v) for v in row[columns[0]]]
+    else:
+        values = ["" if row[c] is None else str(row[c]) for c in columns]
+    while values and not values[-1].strip():
+        values.pop()
+    if any(not v.strip() for v in values):
+        raise ValueError(f"an option is empty before the last filled one ({', '.join(columns)})")
+    return tuple(values)
 
 
 def to_samples(rows: Sequence[Row], adapt: Adapter, source: str) -> list[Sample]:

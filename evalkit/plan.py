@@ -158,7 +158,7 @@ def plan_task(ref: TaskRef, config: RunConfig) -> TaskPlan:
         UnknownNameError, ConfigError, TaskSpecError, DataError: with a one-line reason.
     """
     definition = find_task(ref.name, config.tasks_dir)
-    task = resolve(definition, ref.variant, config.task_args)
+    task = resolve(definition, ref.variant, {**config.task_args, **dict(ref.params)})
     task = ResolvedTask(task.definition, task.variant, task.params, _generation(task, config))
     data_dir = resolve_data_dir(config.data_dir)
     adapt = load_adapter(definition) or field_adapter(definition)

@@ -24,14 +24,16 @@ def circular_metric(scored: Sequence[Mapping[str, Any]], seed: int) -> dict[str,
     Rotated copies share ``metadata.circular_of``; a question with an errored copy is left out.
     """
     groups: dict[str, list[float]] = {}
+    expected: dict[str, int] = {}
     for ln in scored:
         origin = ln["metadata"].get("circular_of")
         if origin is not None:
             groups.setdefault(str(origin), []).append(float(ln["score"] or 0.0))
+            expected[str(origin)] = int(ln["metadata"].get("circular_n", 0))
     if not groups:
         return {}
-    size = max(len(v) for v in groups.values())
-    values = [float(min(v) == 1.0) for _, v in sorted(groups.items()) if len(v) == size]
+    # A question counts only when every rotation was scored (none errored).
+    values = [float(min(v) == 1.0) for k, v in sorted(groups.items()) if len(v) == expected[k]]
     return {
         "circular": aggregate([{"circular": v} for v in values], [{}] * len(values), seed=seed)[
             "circular"

@@ -48,3 +48,16 @@ def test_run_config_is_frozen_and_hashable_fields():
     with pytest.raises(ValidationError):
         cfg.concurrency = 3  # type: ignore[misc]
     assert cfg.concurrency == 32
+
+
+def test_task_ref_with_parameters_and_task_lists():
+    from evalkit.config import split_tasks
+
+    ref = TaskRef.parse("mmlu:subjects=abstract_algebra,anatomy")
+    assert ref == TaskRef("mmlu", None, (("subjects", "abstract_algebra,anatomy"),))
+    assert str(ref) == "mmlu:subjects=abstract_algebra,anatomy"
+    assert split_tasks("gsm8k,gsm8k:cot_8shot,mmlu:subjects=abstract_algebra,anatomy") == [
+        "gsm8k", "gsm8k:cot_8shot", "mmlu:subjects=abstract_algebra,anatomy"]
+    for bad in ("mmlu:a:b", ":x", "mmlu:=3"):
+        with pytest.raises(ConfigError, match="NAME"):
+            TaskRef.parse(bad)
