@@ -122,6 +122,16 @@ def make_run_id(plan: TaskPlan, config: RunConfig) -> str:
     return f"{stamp}-{_slug(plan.task.label)}-{_slug(model)}-{digest}"
 
 
+def recorded_config(config: RunConfig) -> dict[str, Any]:
+    """Return the config as run.json records it: the base URL without credentials or query."""
+    dumped = config.model_dump(mode="json")
+    if config.base_url is not None:
+        from evalkit.backends.openai_api import public_url  # only URL backends need httpx
+
+        dumped["base_url"] = public_url(config.base_url)
+    return dumped
+
+
 def initial_record(run_id: str, plan: TaskPlan, backend: Backend, config: RunConfig) -> RunRecord:
     """Build the ``running`` record written before the first request."""
     spec = plan.task.definition.spec
@@ -156,7 +166,7 @@ def initial_record(run_id: str, plan: TaskPlan, backend: Backend, config: RunCon
             **backend.identity.to_dict(),
         },
         generation=plan.requests[0].params.to_dict(),
-        config=config.model_dump(mode="json"),
+        config=recorded_config(config),
         provenance=provenance(),
     )
 
@@ -235,7 +245,7 @@ def _summary_line(record: RunRecord, run_dir: Path) -> str:
 
 def resume_expectation(plan: TaskPlan, config: RunConfig, backend: Backend) -> dict[str, Any]:
     """Everything a resumed run must share with the run it continues."""
-    dumped = config.model_dump(mode="json")
+    dumped = recorded_config(config)
     return {
         **{f"config.{k}": dumped[k] for k in COMPARED_CONFIG},
         "task.label": plan.task.label,
