@@ -32,15 +32,33 @@ def continuations(sample: Sample, target: str) -> list[str]:
     raise ConfigError(f"invalid ll_target '{target}': use letter or text")
 
 
-def check_backend(backend: Backend) -> None:
-    """Refuse, before the run starts, a backend that cannot score log-likelihoods."""
+def method(backend: Backend, request: Request, target: str) -> str:
+    """Return how ``backend`` will rank the options of ``request``, refusing what it cannot do.
+
+    ``exact`` (a local model scores every continuation), ``echo`` (a completions endpoint
+    returns the prompt's log-probabilities) or ``top_logprobs`` (a chat endpoint's alternatives
+    for the first answer token: letters only). Checked before the run starts.
+
+    Raises:
+        ConfigError: the backend cannot rank these options at all.
+    """
     modes = backend.capabilities.loglikelihood
+    ident = backend.identity
     if not modes or not hasattr(backend, "loglikelihood"):
-        ident = backend.identity
         raise ConfigError(
             f"{ident.provider}/{ident.model} cannot score log-likelihoods; it supports only "
             "-T mode=generate (use a completions server with prompt logprobs, or hf/llamacpp)"
         )
+    if "exact" in modes:
+        return "exact"
+    if not request.is_chat:
+        return "echo"
+    if target != "letter":
+        raise ConfigError(
+            f"{ident.provider}/{ident.model} ranks chat prompts by the first answer token only: "
+            "use -T ll_target=letter, or -T format=text for a completions endpoint"
+        )
+    return "top_logprobs"
 
 
 def best(values: Sequence[float]) -> int:
@@ -55,7 +73,7 @@ async def rank_options(
     if not sample.choices:
         raise FatalBackendError(f"sample {sample.id} has no options to rank")
     start = time.monotonic()
-    ranker = cast(LoglikelihoodBackend, backend)  # capability checked by check_backend
+    ranker = cast(LoglikelihoodBackend, backend)  # capability checked by method() before the run
     values = [float(v) for v in await ranker.loglikelihood(request, continuations(sample, target))]
     return Completion(
         text=LABELS[best(values)],

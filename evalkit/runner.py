@@ -26,7 +26,8 @@ from evalkit.display import Display, QuietDisplay
 from evalkit.errors import ConfigError, ErrorRateExceeded, TransientBackendError
 from evalkit.limiter import AdaptiveLimiter
 from evalkit.plan import TaskPlan, plan_task
-from evalkit.ranking import check_backend, rank_options
+from evalkit.ranking import method as ranking_method
+from evalkit.ranking import rank_options
 from evalkit.results import (
     SAMPLES_FILE,
     RunRecord,
@@ -135,6 +136,7 @@ def recorded_config(config: RunConfig) -> dict[str, Any]:
 def initial_record(run_id: str, plan: TaskPlan, backend: Backend, config: RunConfig) -> RunRecord:
     """Build the ``running`` record written before the first request."""
     spec = plan.task.definition.spec
+    mode, ll_method = _mode(plan, backend)
     return RunRecord(
         run_id=run_id,
         status="running",
@@ -148,6 +150,8 @@ def initial_record(run_id: str, plan: TaskPlan, backend: Backend, config: RunCon
             "primary_metric": spec.primary_metric,
             "params": param_dict(plan.task.params),
             "group_by": list(spec.group_by),
+            "mode": mode,
+            "ll_method": ll_method,
         },
         dataset={
             "source": plan.data.source,
@@ -323,20 +327,21 @@ def check_error_rates(outcomes: Sequence[TaskOutcome], max_rate: float) -> None:
             )
 
 
-def _mode(plan: TaskPlan, backend: Backend) -> str:
+def _mode(plan: TaskPlan, backend: Backend) -> tuple[str, str | None]:
+    """Return the scoring mode and, for option ranking, the backend's method."""
     mode = str(plan.task.params.get("mode", "generate"))
     if mode == "generate":
-        return mode
+        return mode, None
     if mode != "loglikelihood":
         raise ConfigError(
             f"task '{plan.task.label}': invalid mode '{mode}' (generate or loglikelihood)"
         )
-    check_backend(backend)
-    return f"loglikelihood:{plan.task.params.get('ll_target', 'letter')}"
+    target = str(plan.task.params.get("ll_target", "letter"))
+    return f"loglikelihood:{target}", ranking_method(backend, plan.requests[0], target)
 
 
 def _context(backend: Backend, plan: TaskPlan, config: RunConfig) -> RunContext:
-    mode = _mode(plan, backend)
+    mode, _ = _mode(plan, backend)
     cache = None
     if config.cache and backend.capabilities.cacheable:
         cache = ResponseCache(config.cache_dir or default_cache_dir())

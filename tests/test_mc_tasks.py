@@ -386,3 +386,19 @@ def test_real_exams_load_whole(shared_data, task, rows, subjects, categories):
     assert len({s.metadata["category"] for s in p.samples}) == categories
     assert len(p.fewshot_ids) == 5 * subjects
     assert all(r.prompt.count("\n\n") >= 6 for r in p.requests[:50])
+
+
+def test_ranking_method_is_recorded_and_impossible_modes_refused(capsys, tmp_path, fixture_data, openai_server):
+    from evalkit.cli import main
+    from evalkit.results import read_record
+
+    base = ["run", "--model", "openai-compatible/fake-model", "--base-url", openai_server.base_url,
+            "--data-dir", str(fixture_data), "--output-dir", str(tmp_path), "--quiet", "--no-cache"]
+    before = openai_server.stats()["requests"]
+    code = main([*base, "--tasks", "mmlu:zeroshot:mode=loglikelihood:ll_target=text"])
+    assert code == 2 and "ranks chat prompts by the first answer token only" in capsys.readouterr().err
+    assert openai_server.stats()["requests"] == before  # refused before any request
+    code = main([*base, "--tasks", "mmlu:loglikelihood", "--limit", "2"])
+    run_dir = capsys.readouterr().out.strip()
+    assert code == 0
+    assert read_record(__import__("pathlib").Path(run_dir)).task["ll_method"] == "echo"
