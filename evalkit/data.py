@@ -12,6 +12,7 @@ import csv
 import hashlib
 import importlib.util
 import json
+import math
 import os
 import random
 import socket
@@ -203,16 +204,32 @@ def load_adapter(task: TaskDef) -> Adapter | None:
     return cast(Adapter, adapt)
 
 
+def _text(row: Mapping[str, Any], field: str) -> str:
+    """Return a row's field as text; a null, list or object value is refused.
+
+    Raises:
+        KeyError: the row has no such field.
+        TypeError: the value is not text, a number or a boolean.
+    """
+    value = row[field]
+    if isinstance(value, float) and not math.isfinite(value):
+        raise TypeError(f"field '{field}' is {value}, expected text or a number")
+    if not isinstance(value, str | int | float):  # bool is an int
+        kind = {type(None): "null", dict: "an object", list: "a list"}.get(type(value), "ill-typed")
+        raise TypeError(f"field '{field}' is {kind}, expected text or a number")
+    return str(value)
+
+
 def field_adapter(task: TaskDef) -> Adapter:
     """Build the adapter described by the task's ``[fields]`` table."""
     fields = task.spec.fields
 
     def adapt(row: Mapping[str, Any], index: int) -> Sample:
         return Sample(
-            id=str(row[fields.id]) if fields.id else row_id(row),
+            id=_text(row, fields.id) if fields.id else row_id(row),
             index=index,
             data=dict(row),
-            target=str(row[fields.target]).strip(),
+            target=_text(row, fields.target).strip(),
             choices=row_choices(row, fields.choices),
             metadata={m: row[m] for m in fields.metadata},
         )
