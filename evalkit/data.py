@@ -65,7 +65,7 @@ def _read_jsonl(path: Path) -> Iterator[Row]:
             if not raw.strip():
                 continue
             try:
-                row = json.loads(raw.decode("utf-8"))
+                row = json.loads(raw.decode("utf-8-sig"))  # a BOM, as CSV files may have too
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                 raise DataError(f"{path}:{lineno}: not valid UTF-8 JSON ({exc})") from None
             if not isinstance(row, dict):
