@@ -23,12 +23,15 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from evalkit.errors import ResultsError
 from evalkit.types import SampleResult
+
+if TYPE_CHECKING:
+    from evalkit.config import RunConfig
 
 RUN_FILE = "run.json"
 SAMPLES_FILE = "samples.jsonl"
@@ -133,6 +136,16 @@ def provenance() -> dict[str, Any]:
         "platform": platform.platform(terse=True),
         "packages": packages,
     }
+
+
+def recorded_config(config: RunConfig) -> dict[str, Any]:
+    """Return the config as run.json records it: the base URL without credentials or query."""
+    dumped = config.model_dump(mode="json")
+    if config.base_url is not None:
+        from evalkit.backends.openai_api import public_url  # only URL backends need httpx
+
+        dumped["base_url"] = public_url(config.base_url)
+    return dumped
 
 
 def dumps(obj: Any) -> str:

@@ -13,10 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from evalkit.errors import ResultsError, ResumeMismatchError
-from evalkit.results import RUN_FILE, RunRecord, read_record
+from evalkit.results import RUN_FILE, RunRecord, read_record, recorded_config
+from evalkit.tasks import param_dict
+
+if TYPE_CHECKING:
+    from evalkit.backends import Backend
+    from evalkit.config import RunConfig
+    from evalkit.plan import TaskPlan
 
 # RunConfig fields that change the numbers; the others only change how a run executes.
 COMPARED_CONFIG = (
@@ -50,6 +56,21 @@ def differences(record: RunRecord, expected: Mapping[str, Any]) -> list[str]:
         for key in sorted(expected)
         if got.get(key) != expected[key]
     ]
+
+
+def resume_expectation(plan: TaskPlan, config: RunConfig, backend: Backend) -> dict[str, Any]:
+    """Everything a resumed run must share with the run it continues."""
+    dumped = recorded_config(config)
+    return {
+        **{f"config.{k}": dumped[k] for k in COMPARED_CONFIG},
+        "task.label": plan.task.label,
+        "task.version": plan.task.definition.spec.version,
+        "task.params": param_dict(plan.task.params),
+        "dataset.sha256": plan.data.sha256,
+        "dataset.selection_sha256": plan.selection_sha256,
+        "model.backend": backend.identity.to_dict(),
+        "generation": plan.requests[0].params.to_dict(),
+    }
 
 
 def check_resumable(record: RunRecord, expected: Mapping[str, Any]) -> None:

@@ -36,17 +36,18 @@ from evalkit.results import (
     provenance,
     read_record,
     read_samples,
+    recorded_config,
     sample_line,
     utc_now,
     write_record,
     write_samples_sorted,
 )
 from evalkit.resume import (
-    COMPARED_CONFIG,
     check_resumable,
     latest_matching,
     locate,
     order_remaining,
+    resume_expectation,
     split_done,
 )
 from evalkit.retry import RetryPolicy, with_retries
@@ -121,16 +122,6 @@ def make_run_id(plan: TaskPlan, config: RunConfig) -> str:
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     model = ModelSpec.parse(config.model).model.rsplit("/", 1)[-1]
     return f"{stamp}-{_slug(plan.task.label)}-{_slug(model)}-{digest}"
-
-
-def recorded_config(config: RunConfig) -> dict[str, Any]:
-    """Return the config as run.json records it: the base URL without credentials or query."""
-    dumped = config.model_dump(mode="json")
-    if config.base_url is not None:
-        from evalkit.backends.openai_api import public_url  # only URL backends need httpx
-
-        dumped["base_url"] = public_url(config.base_url)
-    return dumped
 
 
 def initial_record(run_id: str, plan: TaskPlan, backend: Backend, config: RunConfig) -> RunRecord:
@@ -245,21 +236,6 @@ def _summary_line(record: RunRecord, run_dir: Path) -> str:
     c = record.counts
     counts = f"n={c['scored']}  errors={c['errors']}  no-answer={c['no_answer']}"
     return f"{shown}  {counts}  truncated={c['truncated']}  → {run_dir}"
-
-
-def resume_expectation(plan: TaskPlan, config: RunConfig, backend: Backend) -> dict[str, Any]:
-    """Everything a resumed run must share with the run it continues."""
-    dumped = recorded_config(config)
-    return {
-        **{f"config.{k}": dumped[k] for k in COMPARED_CONFIG},
-        "task.label": plan.task.label,
-        "task.version": plan.task.definition.spec.version,
-        "task.params": param_dict(plan.task.params),
-        "dataset.sha256": plan.data.sha256,
-        "dataset.selection_sha256": plan.selection_sha256,
-        "model.backend": backend.identity.to_dict(),
-        "generation": plan.requests[0].params.to_dict(),
-    }
 
 
 def open_run(
