@@ -23,7 +23,7 @@ from evalkit.backends import PROVIDERS, Backend, BackendOptions
 from evalkit.cache import ResponseCache, cache_key, default_cache_dir
 from evalkit.config import ModelSpec, RunConfig, TaskRef
 from evalkit.display import Display, QuietDisplay
-from evalkit.errors import ConfigError, ErrorRateExceeded, TransientBackendError
+from evalkit.errors import ConfigError, ErrorRateExceeded, ResultsError, TransientBackendError
 from evalkit.limiter import AdaptiveLimiter
 from evalkit.plan import TaskPlan, plan_task
 from evalkit.ranking import method as ranking_method
@@ -254,7 +254,11 @@ def open_run(
         return run_dir, record, read_samples(run_dir)
     run_dir = new_run_dir(config.output_dir, make_run_id(plan, config))
     record = initial_record(run_dir.name, plan, backend, config)
-    write_record(run_dir, record)
+    try:
+        write_record(run_dir, record)
+    except ResultsError:
+        run_dir.rmdir()  # leave no empty run folder behind (e.g. on a full disk)
+        raise
     return run_dir, record, []
 
 
