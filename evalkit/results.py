@@ -172,6 +172,14 @@ def atomic_write(path: Path, text: str) -> None:
         raise ResultsError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
+def discard_temp_files(run_dir: Path) -> None:
+    """Delete the temp files of :func:`atomic_write` calls a crash cut short in ``run_dir``."""
+    for name in (RUN_FILE, SAMPLES_FILE):
+        for tmp in run_dir.glob(f".{name}.*.tmp"):
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
 def sample_line(result: SampleResult) -> dict[str, Any]:
     """Return the ``samples.jsonl`` record of one finished sample."""
     c, s = result.completion, result.score

@@ -32,6 +32,7 @@ from evalkit.results import (
     SAMPLES_FILE,
     RunRecord,
     SamplesWriter,
+    discard_temp_files,
     new_run_dir,
     provenance,
     read_record,
@@ -251,6 +252,7 @@ def open_run(
     if run_dir is not None:
         record = read_record(run_dir)
         check_resumable(record, expected)
+        discard_temp_files(run_dir)
         return run_dir, record, read_samples(run_dir)
     run_dir = new_run_dir(config.output_dir, make_run_id(plan, config))
     record = initial_record(run_dir.name, plan, backend, config)
