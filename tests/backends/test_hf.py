@@ -153,6 +153,47 @@ def test_max_tokens_stop_sequences_and_prompts(hf: HFBackend) -> None:
     assert stopped.finish_reason == "stop"
 
 
+@pytest.mark.slow
+def test_a_safetensors_folder_loads_and_answers_like_the_gguf(
+    hf: HFBackend, tmp_path: Path
+) -> None:
+    import torch
+    import transformers
+
+    gguf_file = resolve_local_model("smollm2-135m").path
+    source = {"pretrained_model_name_or_path": str(gguf_file.parent), "gguf_file": gguf_file.name}
+    folder = tmp_path / "smollm2-135m"
+    transformers.AutoTokenizer.from_pretrained(**source).save_pretrained(folder)
+    # transformers will not save a GGUF-loaded model; a fresh one with its weights it will.
+    dequantised = transformers.AutoModelForCausalLM.from_pretrained(**source, dtype=torch.float32)
+    model = transformers.AutoModelForCausalLM.from_config(dequantised.config, dtype=torch.float32)
+    model.load_state_dict(dequantised.state_dict())
+    model.save_pretrained(folder)
+    del model, dequantised
+    assert (folder / "model.safetensors").is_file()
+    loaded = PROVIDERS.get("hf")(str(folder), BackendOptions(model_args={"n_threads": THREADS}))
+    params = GenerateParams(max_tokens=24, temperature=0.0)
+    request = chat("f", "Name three colours.", params)
+
+    async def go() -> tuple[Completion, Completion, list[float], list[float]]:
+        try:
+            prompt = Request("p", params, prompt="The capital of France is")
+            return (
+                await loaded.generate(request),
+                await hf.generate(request),
+                await loaded.loglikelihood(prompt, [" Paris", " London"]),
+                await hf.loglikelihood(prompt, [" Paris", " London"]),
+            )
+        finally:
+            await loaded.aclose()
+
+    from_folder, from_gguf, folder_ll, gguf_ll = asyncio.run(go())
+    assert loaded.identity.model == "smollm2-135m"
+    assert "config_sha256" in loaded.identity.extra
+    assert from_folder.text == from_gguf.text
+    assert folder_ll == pytest.approx(gguf_ll, abs=1e-4)
+
+
 # --- log-likelihood agreement with llama.cpp (slow) ---------------------------------------------
 
 

@@ -327,3 +327,36 @@ def test_prompts_longer_than_the_context_fail_fatally(backend: LlamaCppBackend) 
         generate_all(backend, [Request("long", GREEDY, prompt=long_prompt)])
     with pytest.raises(FatalBackendError, match="do not fit"):
         asyncio.run(backend.loglikelihood(Request("long", GREEDY, prompt=long_prompt), [" x"]))
+
+
+@pytest.mark.slow
+def test_gsm8k_ifeval_and_mmlu_run_through_the_whole_pipeline(
+    backend: LlamaCppBackend, shared_data: Path, tmp_path: Path
+) -> None:
+    from evalkit.config import RunConfig
+    from evalkit.results import read_samples
+    from evalkit.runner import run
+
+    config = RunConfig(
+        model="llamacpp/smollm2-135m",
+        tasks=("gsm8k", "ifeval", "mmlu:loglikelihood"),
+        model_args={"n_threads": THREADS},
+        limit=5,
+        max_tokens=96,
+        data_dir=shared_data,
+        output_dir=tmp_path / "runs",
+        cache=False,
+    )
+    outcomes = run(config)
+    assert len(outcomes) == 3
+    for outcome in outcomes:
+        lines = read_samples(outcome.run_dir)
+        assert len(lines) == 5
+        assert all(line["error"] is None and line["score"] is not None for line in lines)
+        assert all(line["completion"].strip() for line in lines)
+    gsm8k, ifeval, mmlu = (read_samples(o.run_dir) for o in outcomes)
+    assert all(line["usage"]["output_tokens"] > 0 for line in gsm8k + ifeval)
+    assert all(len(line["option_logprobs"]) == 4 for line in mmlu)
+    assert all(line["completion"] in "ABCD" for line in mmlu)
+    run_json = json.loads((outcomes[0].run_dir / "run.json").read_text())
+    assert str(Path.home()) not in json.dumps(run_json["model"])
