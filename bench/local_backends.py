@@ -107,6 +107,19 @@ def measure(rounds: dict[str, Round], repeats: int) -> dict[str, float]:
     return best
 
 
+def make_rounds(
+    runner: asyncio.Runner, engine: Any, backend: Any, remote: Any, limit: int
+) -> dict[str, Round]:
+    return {
+        "raw llama_cpp": lambda: raw_round(engine, limit),
+        "evalkit llamacpp": lambda: backend_round(runner, backend, limit, together=False),
+        "evalkit llamacpp, 5 at once": lambda: backend_round(runner, backend, limit, together=True),
+        "server via openai-compatible": lambda: backend_round(
+            runner, remote, limit, together=False
+        ),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
@@ -127,21 +140,8 @@ def main() -> None:
     remote = PROVIDERS.get("openai-compatible")("smollm2-135m", BackendOptions(base_url=url))
     # One event loop for every round: the HTTP backend's connection pool belongs to its loop.
     runner = asyncio.Runner()
-    limit = args.max_tokens
     try:
-        rates = measure(
-            {
-                "raw llama_cpp": lambda: raw_round(engine, limit),
-                "evalkit llamacpp": lambda: backend_round(runner, backend, limit, together=False),
-                "evalkit llamacpp, 5 at once": lambda: backend_round(
-                    runner, backend, limit, together=True
-                ),
-                "server via openai-compatible": lambda: backend_round(
-                    runner, remote, limit, together=False
-                ),
-            },
-            args.repeats,
-        )
+        rates = measure(make_rounds(runner, engine, backend, remote, args.max_tokens), args.repeats)
     finally:
         os.kill(server.pid, signal.SIGTERM)
         server.wait(timeout=15)
