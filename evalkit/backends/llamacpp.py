@@ -13,7 +13,8 @@ Log-likelihoods are computed from the logits themselves (see :mod:`evalkit.backe
 llama-cpp-python 0.3.36's ``create_completion(echo=True, logprobs=...)`` scores prompt tokens with
 the wrong position's logits when the tokenizer adds no BOS (SmolLM2, Qwen2.5). Scoring needs logits
 for every position (``logits_all=True``), which would slow prompt processing for generation, so it
-runs on a second engine over the same memory-mapped weights, opened on the first scoring call.
+runs on a second engine over the same memory-mapped weights, opened on the first scoring call
+(its logits buffer holds n_ctx x vocabulary floats: 400 MB for SmolLM2 at n_ctx=2048).
 
 ``-M`` arguments: ``n_ctx`` (context length, default 2048), ``n_threads`` (default: llama.cpp's
 choice), ``n_batch`` (prompt batch size, default 512), ``kv_type`` (``f16`` or ``f32``).
