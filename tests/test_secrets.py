@@ -132,15 +132,14 @@ def test_error_messages_never_carry_secrets(setup, openai_server_factory):
     assert_nothing_leaked(root, *outputs)
 
 
-def test_a_key_echoed_by_a_failing_server_stays_out_of_the_files(setup, openai_server_factory):
-    """Errors are recorded per sample: a key in a 401 body would land in samples.jsonl."""
+def test_failed_requests_record_the_status_never_the_key(setup, openai_server_factory):
+    """A refused key fails the preflight; per-sample HTTP errors keep status and message only."""
     root, env = setup
     server = openai_server_factory(api_key="server-key")
     proc = evalkit(*run_args(root, server.base_url), env={**env, "OPENAI_API_KEY": KEY})
     assert proc.returncode == 3
     assert_nothing_leaked(root, proc)
     assert not (root / "runs").exists()  # the preflight caught it: no run folder at all
-    # Samples that fail with an HTTP error keep the status and message, never the headers.
     faulty = openai_server_factory(api_key=KEY, fault_rate=1.0, faults=("500",),
                                    max_faulty_attempts=10**6)  # fmt: skip
     proc = evalkit(*run_args(root, faulty.base_url, "--max-attempts", "1", "--quiet"),
