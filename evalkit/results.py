@@ -219,21 +219,26 @@ def _drop_torn_tail(path: Path) -> None:
 
 
 class SamplesWriter:
-    """Appends sample lines to ``samples.jsonl``; each line is one ``write`` call."""
+    """Appends sample lines to ``samples.jsonl``, unbuffered: a line is on disk or it failed.
+
+    Nothing is held back in a buffer, so a failed write (disk full) is reported once by
+    :meth:`append` and is not retried by :meth:`close`.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
             _drop_torn_tail(path)
-            self._fh = path.open("a", encoding="utf-8")
+            self._fh = path.open("ab", buffering=0)
         except OSError as exc:
             raise ResultsError(f"cannot write {path}: {exc.strerror or exc}") from None
 
     def append(self, line: Mapping[str, Any]) -> None:
-        """Append one record and flush it to the OS."""
+        """Append one record (a short write is continued; a failed one raises ResultsError)."""
+        data = memoryview((json.dumps(line, sort_keys=True, ensure_ascii=False) + "\n").encode())
         try:
-            self._fh.write(json.dumps(line, sort_keys=True, ensure_ascii=False) + "\n")
-            self._fh.flush()
+            while data:
+                data = data[self._fh.write(data) :]
         except OSError as exc:
             raise ResultsError(f"cannot write {self.path}: {exc.strerror or exc}") from None
 

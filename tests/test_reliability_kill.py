@@ -106,9 +106,8 @@ elif point in ("append-torn", "append-after"):
     append = results.SamplesWriter.append
     def killing_append(self, line):
         if point == "append-torn" and reached():
-            text = json.dumps(line, sort_keys=True, ensure_ascii=False) + "\n"
+            text = (json.dumps(line, sort_keys=True, ensure_ascii=False) + "\n").encode()
             self._fh.write(text[: len(text) // 2])
-            self._fh.flush()
             die()
         append(self, line)
         if point == "append-after" and reached():
