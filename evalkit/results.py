@@ -263,20 +263,8 @@ class SamplesWriter:
         self._fh.close()
 
 
-REQUIRED_SAMPLE_KEYS = (
-    "id",
-    "index",
-    "epoch",
-    "completion",
-    "finish_reason",
-    "answer",
-    "score",
-    "metrics",
-    "metadata",
-    "reason",
-    "error",
-)
-"""Fields of a ``samples.jsonl`` line that readers rely on."""
+REQUIRED_SAMPLE_KEYS = ("id", "index", "epoch", "error")
+"""What every ``samples.jsonl`` line must have: which sample it is, and whether it failed."""
 
 
 def _parse_sample(raw: bytes) -> tuple[dict[str, Any] | None, str]:
