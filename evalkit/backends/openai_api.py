@@ -17,7 +17,7 @@ import math
 import os
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
@@ -110,9 +110,17 @@ class OpenAIBackend:
     """A backend for any server speaking the OpenAI chat/completions protocol."""
 
     def __init__(
-        self, provider: str, model: str, base_url: str, api_key: str | None, timeout_s: float
+        self,
+        provider: str,
+        model: str,
+        base_url: str,
+        api_key: str | None,
+        timeout_s: float,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> None:
-        self._identity = BackendIdentity(provider, model, public_url(base_url))
+        extra = {f"extra.{k}": json.dumps(v) for k, v in sorted((extra_body or {}).items())}
+        self._identity = BackendIdentity(provider, model, public_url(base_url), extra)
+        self._extra_body = dict(extra_body or {})
         self._base = base_url
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = httpx.AsyncClient(
@@ -190,7 +198,7 @@ class OpenAIBackend:
             payload["messages"] = [m.to_dict() for m in request.messages]
         else:
             payload["prompt"] = request.prompt or ""
-        return payload
+        return {**self._extra_body, **payload}
 
     async def generate(self, request: Request) -> Completion:
         """Send one chat or completions request and parse the first choice."""
@@ -322,12 +330,13 @@ def _api_key(options: BackendOptions, required: bool) -> str | None:
             "--api-key-env takes the NAME of an environment variable (e.g. OPENAI_API_KEY), "
             "not the key: export the key in a variable and pass its name"
         )
-    if options.model_args:
+    unknown = sorted(k for k in options.model_args if not k.startswith("extra.") or k == "extra.")
+    if unknown:
         # Refused, not ignored: a typo must not pass silently, and "-M api_key=..." would be
         # recorded in run.json. Name the key only, never the value.
         raise ConfigError(
-            f"OpenAI-protocol backends take no -M arguments (got '{min(options.model_args)}'); "
-            "the API key is read from the variable named by --api-key-env"
+            f"OpenAI-protocol backends take no -M arguments but extra.FIELD=VALUE (got "
+            f"'{unknown[0]}'); the API key is read from the variable named by --api-key-env"
         )
     key = os.environ.get(options.api_key_env)
     if required and not key:
@@ -340,7 +349,29 @@ def _api_key(options: BackendOptions, required: bool) -> str | None:
 def make_openai(model: str, options: BackendOptions) -> OpenAIBackend:
     """``openai/<model>``: the OpenAI API (key from ``$OPENAI_API_KEY``)."""
     url = checked_url(options.base_url or os.environ.get("OPENAI_BASE_URL") or OPENAI_URL)
-    return OpenAIBackend("openai", model, url, _api_key(options, required=True), options.timeout_s)
+    key = _api_key(options, required=True)
+    return OpenAIBackend(
+        "openai", model, url, key, options.timeout_s, extra_body(options.model_args)
+    )
+
+
+def extra_body(model_args: Mapping[str, str]) -> dict[str, Any]:
+    """Read ``-M extra.<field>=<value>`` into fields added to every request body.
+
+    Server-specific sampling settings go this way, e.g. llama.cpp's
+    ``-M extra.repeat_penalty=1.0``. Values are JSON when they parse as JSON, else strings.
+
+    >>> extra_body({"extra.repeat_penalty": "1.0", "extra.top_k": "1"})
+    {'repeat_penalty': 1.0, 'top_k': 1}
+    """
+    body: dict[str, Any] = {}
+    for key, text in sorted(model_args.items()):
+        field = key.removeprefix("extra.")
+        try:
+            body[field] = json.loads(text)
+        except ValueError:
+            body[field] = text
+    return body
 
 
 def _compatible(provider: str, model: str, options: BackendOptions) -> OpenAIBackend:
@@ -348,7 +379,12 @@ def _compatible(provider: str, model: str, options: BackendOptions) -> OpenAIBac
     if url is None:
         raise ConfigError(f"{provider}/{model} needs --base-url, e.g. http://127.0.0.1:8000/v1")
     return OpenAIBackend(
-        provider, model, checked_url(url), _api_key(options, required=False), options.timeout_s
+        provider,
+        model,
+        checked_url(url),
+        _api_key(options, required=False),
+        options.timeout_s,
+        extra_body(options.model_args),
     )
 
 

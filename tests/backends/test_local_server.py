@@ -175,16 +175,12 @@ def test_server_default_repeat_penalty_changes_greedy_outputs(
     assert served != in_process_outputs
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="evalkit's openai-compatible backend sends no repeat_penalty, and llama_cpp.server "
-    "defaults to 1.1; remove this mark once the backend can send repeat_penalty=1.0",
-)
 def test_evalkit_openai_compatible_backend_gives_the_in_process_outputs(
     server_url: str, questions: list[str], in_process_outputs: list[str]
 ) -> None:
-    backend = PROVIDERS.get("openai-compatible")(SERVED_NAME, BackendOptions(base_url=server_url))
+    # llama_cpp.server defaults to repeat_penalty=1.1; the in-process engine applies none.
+    options = BackendOptions(base_url=server_url, model_args={"extra.repeat_penalty": "1.0"})
+    backend = PROVIDERS.get("openai-compatible")(SERVED_NAME, options)
     params = GenerateParams(max_tokens=MAX_TOKENS, temperature=0.0)
 
     async def go() -> list[str]:
