@@ -264,6 +264,9 @@ def _bad_results() -> list[Bad]:
         Bad("resume-run-json-not-utf8", resume(), 2, "run.json: not a valid run record", corrupt(RUN_FILE, lambda b: b.replace(b"echo_exact", b"echo\xff", 1))),
         Bad("resume-run-json-wrong-schema", resume(), 2, "not a valid run record (run_id: Input should be a valid string)", corrupt(RUN_FILE, lambda b: b'{"run_id": 3}')),
         Bad("resume-different-seed", lambda w: w.run_argv("--seed", "9", "--resume", w.run.name), 2, "config.seed: run has 1234, now 9"),
+        Bad("resume-different-model", lambda w: w.run_argv("--model", "mock/fixed", "--resume", w.run.name), 2, "config.model: run has 'mock/echo', now 'mock/fixed'"),
+        Bad("resume-data-changed", resume(), 2, "dataset.sha256: run has", data_variant(("\n".join(ROWS) + "\n").replace("alpha", "alpha2").encode())),
+        Bad("resume-task-version-changed", resume(), 2, "task.version: run has '1', now '2'", lambda w: edit_task_version(w)),
         Bad("resume-samples-corrupt-line", resume(), 2, "samples.jsonl:2: corrupt sample line (not JSON); delete that line", corrupt(SAMPLES_FILE, first_newline(b"{garbage"))),
         Bad("resume-samples-not-utf8", resume(), 2, "samples.jsonl:2: corrupt sample line (not UTF-8)", corrupt(SAMPLES_FILE, first_newline(b"\xff\xfe"))),
         Bad("resume-samples-not-object", resume(), 2, "samples.jsonl:2: corrupt sample line (not a JSON object)", corrupt(SAMPLES_FILE, first_newline(b"[1, 2]"))),
@@ -277,6 +280,11 @@ def _bad_results() -> list[Bad]:
         Bad("cache-file-corrupt", on_server(), 2, "cannot open the response cache at", lambda w: write_garbage_cache(w)),
         Bad("cache-stats-corrupt", lambda w: ["cache", "stats"], 2, "file is not a database (use --no-cache)", lambda w: write_garbage_cache(w)),
     ]  # fmt: skip
+
+
+def edit_task_version(w: Workspace) -> None:
+    path = w.root / "tasks" / "echo_exact" / "task.toml"
+    path.write_text(path.read_text().replace('version = "1"', 'version = "2"'))
 
 
 def write_garbage_cache(w: Workspace) -> None:
