@@ -53,6 +53,10 @@ def _template(task_dir: Path, name: str) -> jinja2.Template:
         ) from None
     except jinja2.TemplateNotFound:
         raise TaskSpecError(f"{task_dir / name}: template not found") from None
+    except UnicodeDecodeError as exc:
+        raise TaskSpecError(
+            f"{task_dir / name}: template is not valid UTF-8 ({exc.reason} at byte {exc.start})"
+        ) from None
 
 
 def _context(sample: Sample, params: Mapping[str, Any]) -> dict[str, Any]:

@@ -310,11 +310,6 @@ def test_bad_input_is_one_line_with_its_exit_code_and_results_stay_intact(capsys
     assert snapshot(ws.runs) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="prompts.py lets jinja2's UnicodeDecodeError through (a traceback); it should be a "
-    "TaskSpecError naming the template",
-)
 def test_template_with_non_utf8_bytes(capsys, ws):
     task_variant(lambda t: t, b"{{ word }} \xff\xfe")(ws)
     code, err = run_cli(capsys, ws.run_argv(tasks="bad"))
