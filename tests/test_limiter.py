@@ -11,17 +11,28 @@ from evalkit.runner import run
 from evalkit.types import Completion, Request
 
 
-def test_halves_once_per_generation_and_recovers():
+def test_sustained_429s_halve_once_per_generation_and_clean_answers_recover():
     limiter = AdaptiveLimiter(32)
-    limiter.rate_limited(0)
-    limiter.rate_limited(0)  # sent before the cut: the same burst counts once
+    for _ in range(6):
+        limiter.rate_limited(0)  # one burst: cut once, after enough of the window is 429s
     assert limiter.limit == 16
     for _ in range(16):
         limiter.succeeded()
     assert limiter.limit == 17
     for generation in range(1, 10):
-        limiter.rate_limited(generation)
+        for _ in range(4):
+            limiter.rate_limited(generation)
     assert limiter.limit == 1 and limiter.lowest == 1
+
+
+def test_an_occasional_429_does_not_cut():
+    limiter = AdaptiveLimiter(32)
+    for i in range(200):
+        if i % 15 == 0:  # about 7% rate-limited, spread out
+            limiter.rate_limited(0)
+        else:
+            limiter.succeeded()
+    assert limiter.limit == 32
 
 
 class QuotaBackend:
