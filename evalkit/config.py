@@ -6,6 +6,7 @@ dicts at the edge (:func:`parse_assignments`) and never passed deeper as strings
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -213,6 +214,13 @@ class RunConfig(BaseModel):
     @field_validator("timeout_s", "max_retry_time_s")
     @classmethod
     def _positive_time(cls, v: float) -> float:
-        if v <= 0:
-            raise ValueError("must be positive")
+        if not math.isfinite(v) or v <= 0:
+            raise ValueError("must be a positive number")
+        return v
+
+    @field_validator("temperature")
+    @classmethod
+    def _temperature(cls, v: float | None) -> float | None:
+        if v is not None and (not math.isfinite(v) or v < 0):
+            raise ValueError("must be a number >= 0")
         return v

@@ -61,3 +61,9 @@ def test_task_ref_with_parameters_and_task_lists():
     for bad in ("mmlu:a:b", ":x", "mmlu:=3"):
         with pytest.raises(ConfigError, match="NAME"):
             TaskRef.parse(bad)
+
+
+@pytest.mark.parametrize("bad", [{"timeout_s": float("nan")}, {"temperature": -1.0}, {"temperature": float("nan")}])
+def test_non_finite_and_negative_settings_are_refused(bad):
+    with pytest.raises(ValidationError):
+        RunConfig(model="mock/echo", tasks=("gsm8k",), **bad)
