@@ -38,3 +38,24 @@ def test_full_math_from_release_layout(tmp_path, fixture_data):
     assert lines["test/algebra/1.json"]["score"] == 1.0 and lines["test/algebra/2.json"]["score"] == 0.0
     assert lines["test/algebra/2.json"]["target"] == "\\frac{1}{2}"
     assert out.record.groups["subject"]["Geometry"]["accuracy"]["n"] == 1
+
+
+def test_full_math_reference_solutions_score_100_percent(tmp_path):
+    """Runs where the original MATH release is available (``$EVALKIT_FULL_MATH_DIR/MATH/test``)."""
+    import json
+    import os
+    from pathlib import Path
+
+    import pytest
+
+    root = Path(os.environ.get("EVALKIT_FULL_MATH_DIR", "/nonexistent"))
+    if not (root / "MATH" / "test").is_dir():
+        pytest.skip("the full MATH test set is not in shared/data; set EVALKIT_FULL_MATH_DIR")
+    plan = plan_task(TaskRef.parse("math"), RunConfig(model="mock/echo", tasks=("math",), data_dir=root))
+    replay = tmp_path / "solutions.jsonl"
+    with replay.open("w") as fh:
+        for sample in plan.samples:
+            solution = json.loads((root / "MATH" / sample.id).read_text())["solution"]
+            fh.write(json.dumps({"id": sample.id, "completion": solution}) + "\n")
+    (out,) = run(RunConfig(model=f"replay/{replay}", tasks=("math",), data_dir=root, output_dir=tmp_path))
+    assert out.record.counts["scored"] == 5000 and out.record.metrics["accuracy"]["mean"] == 1.0
