@@ -6,6 +6,7 @@ statement decides; inside a tier the *last* statement wins (models correct thems
     final   "Answer: B", "The correct answer is (B)", "\boxed{B}", "答案：B", "故选B", "答：B"
     bare    a line that is only a choice: "B", "(B)", "**B**", "B. Paris" (any line, if they agree)
     commit  "B is correct", "I'd go with B", "it's B", "so B.", "选B", "B选项正确", "我觉得是B"
+    verdict a per-option list marking exactly one option: "- B) 24: correct", "C) 42 — false"
     lead    the response starts with a letter: "B because Paris is the capital"
     text    the last line names exactly one option's text: "The capital is Paris."
 
@@ -13,14 +14,15 @@ A cue followed by an option's text ("The answer is Paris.") counts as that optio
 naming two labels ("A or C", "both A and B", "答案：AC") gives no label, reason
 ``multiple_answers``: a hedge is wrong whatever the gold. The text is first NFKC-normalized
 (full-width ``Ｂ``/``：``); all up to the last ``</think>`` is dropped (an unclosed ``<think>``
-leaves nothing); ``\text{}``, ``$`` and markdown emphasis go; a base model's run-on into a new
-question (``\nQuestion:``, ``\n题目：``, ``\n以下是``) is cut. Not handled: ordinals ("the second").
+leaves nothing); ``\text{}``, ``$``, ``\(``/``\)``, ``\[``/``\]`` and markdown emphasis go; a base
+model's run-on into a new question (``\nQuestion:``, ``\n题目：``, ``\n以下是``, or a paragraph of
+question text, lines "A. ...", and "Answer:" whose options are not this question's) is cut. Not
+handled: ordinals ("the second").
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,20 +30,18 @@ from typing import Any, Literal
 
 from evalkit.errors import ConfigError, DataError
 from evalkit.scoring.choice_patterns import (
-    BLANK_LINES,
-    BOXED,
     CLOSE,
     COMMIT_POST,
-    CONTINUATION,
     FIRST_CHAR,
-    LATEX_WRAP,
     NEG_AFTER,
     OPEN,
     PAYLOAD_END,
-    SPACES,
     TRIM,
+    VERDICT_LINE,
     LabelPatterns,
+    clean_response,
     label_patterns,
+    plain,
     stands_alone,
 )
 from evalkit.types import Completion, Sample, Score
@@ -49,7 +49,7 @@ from evalkit.types import Completion, Sample, Score
 ExtractionReason = Literal["no_answer_found", "multiple_answers"]
 """Why :func:`extract_choice` returned no single label."""
 
-ExtractionMethod = Literal["final", "bare", "commit", "lead", "text"]
+ExtractionMethod = Literal["final", "bare", "commit", "verdict", "lead", "text"]
 """The tier of :func:`extract_choice` that decided (see the module docstring)."""
 
 DEFAULT_LABELS = "ABCDEFGHIJ"
@@ -108,6 +108,10 @@ def extract_choice(
         'B'
         >>> extract_choice(" B\n\nQuestion: next one...\nAnswer: D", "ABCD").letter
         'B'
+        >>> extract_choice(" C\n\nWhat is 1 + 1?\nA. 2\nB. 3\nAnswer: A", "ABCD").letter
+        'C'
+        >>> extract_choice("- A) 12: incorrect\n- B) 42: correct", "AB").letter
+        'B'
         >>> extract_choice("answer: b", "ABCD").letter
         'B'
         >>> extract_choice("It is either A or C.", "ABCD")  # doctest: +NORMALIZE_WHITESPACE
@@ -119,11 +123,14 @@ def extract_choice(
     labels = tuple(labels)
     normed = tuple(_norm(options[i]) if i < len(options) else "" for i in range(len(labels)))
     initials = frozenset(o[0] for o in normed if o)
-    response = _Response(_clean(text), label_patterns(labels), labels, normed, initials)
+    response = _Response(
+        clean_response(text, normed), label_patterns(labels), labels, normed, initials
+    )
     tiers: tuple[tuple[ExtractionMethod, Callable[[], tuple[str, ...]]], ...] = (
         ("final", response.final),
         ("bare", response.bare),
         ("commit", response.commit),
+        ("verdict", response.verdicts),
         ("lead", response.lead),
         ("text", response.restated),
     )
@@ -136,32 +143,9 @@ def extract_choice(
     return ChoiceExtraction(None, "no_answer_found")
 
 
-def _clean(text: str) -> str:
-    """Normalize a response and keep only the part that can hold its answer."""
-    text = _plain(text)
-    close = text.rfind("</think>")
-    if close >= 0:
-        text = text[close + len("</think>") :]
-    elif "<think>" in text:
-        text = text[: text.find("<think>")]  # reasoning that never closed has no answer yet
-    text = BOXED.sub(lambda m: f"\nAnswer: {m.group(1)}\n", text)
-    # Collapsed whitespace keeps every \s* in the patterns short, so scans stay linear.
-    text = BLANK_LINES.sub("\n\n", SPACES.sub(" ", text))
-    for m in CONTINUATION.finditer(text):
-        if text[: m.start()].strip():
-            return text[: m.start()]
-    return text
-
-
-def _plain(text: str) -> str:
-    r"""NFKC text without markup (``\text{}``, ``$``, markdown emphasis, code ticks)."""
-    text = LATEX_WRAP.sub(r"\1", unicodedata.normalize("NFKC", text))
-    return text.replace("*", "").replace("`", "").replace("$", "").replace("\r", "")
-
-
 def _norm(text: str) -> str:
     """Compare-ready option text: plain, casefolded, collapsed spaces, outer punctuation off."""
-    return " ".join(_plain(text).casefold().split()).strip(TRIM)
+    return " ".join(plain(text).casefold().split()).strip(TRIM)
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +235,20 @@ class _Response:
             if group:
                 return group.pop() if len(group) == 1 else ()
         return ()
+
+    def verdicts(self) -> tuple[str, ...]:
+        """The options a per-option verdict list marks correct ("- C) 42: correct")."""
+        marks: dict[str, bool] = {}
+        for line in self.text.split("\n"):
+            m = VERDICT_LINE.fullmatch(line) if len(line) <= 320 else None
+            if m is None or m.group("g") not in self.labels:
+                continue
+            option = self.options[self.labels.index(m.group("g"))]
+            if _norm(line[m.end("g") + 1 :]) == option:
+                continue  # "A) True" restates the option "True"; it is no verdict
+            marks[m.group("g")] = m.group("yes") is not None
+        # One marked line is a remark, not a list; the last verdict on each option stands.
+        return tuple(x for x in self.labels if marks.get(x)) if len(marks) > 1 else ()
 
     def lead(self) -> tuple[str, ...]:
         """The label the response starts with ("B because ..."), unless it lists options."""

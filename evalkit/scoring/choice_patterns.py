@@ -3,15 +3,18 @@
 What English and Chinese responses say when they commit to an option ("the answer is", "答案是",
 "故选", "B is correct", "B选项正确"), what rejects one ("A is wrong", "A项错误"), and how labels are
 joined ("A or C", "A、C", "AC"). :func:`label_patterns` compiles them once per label set;
-:mod:`evalkit.scoring.choice` reads responses with them. Every pattern avoids nested unbounded
-repetition, and :mod:`~evalkit.scoring.choice` collapses whitespace runs first, so each scan is
-linear in the response length.
+:mod:`evalkit.scoring.choice` reads responses with them, after :func:`clean_response` has dropped
+markup, reasoning and a base model's run-on into the next question (:func:`run_on_start`). Every
+pattern avoids nested unbounded repetition, and :func:`clean_response` collapses whitespace runs
+first, so each scan is linear in the response length.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 # Telling a label from a word.
@@ -87,6 +90,25 @@ CONTINUATION = re.compile(
     r"\n[ \t]*(?:(?:Question|Q|问题|题目)\s*\d*\s*[:.]|The following (?:are|is) |以下是)"
 )
 """A base model running on into the next few-shot question."""
+# The original MMLU few-shot format has no "Question:" prefix: a run-on is a paragraph of question
+# text, then option lines "A. ...", then "Answer:". choice.py checks each paragraph with these.
+RUN_ON_OPTION = re.compile(r"[ \t]*\(?([A-J])[.)][ \t]*([^\n]*)")
+"""One option line of a new question: the label (group 1) and its text (group 2)."""
+RUN_ON_ANSWER = re.compile(r"[ \t]*(?:Answer|答案)[ \t]*[:：]")
+"""The answer line that ends a few-shot question block."""
+# A per-option verdict list: "- C) 42: correct", "B. 24 — incorrect", "D) ✗". The verdict is the
+# last one on the line after a separator (or right after the label); negatives come first so that
+# "incorrect" and "not correct" never read as "correct".
+_VERDICT_NO = r"(?i:incorrect|false|wrong|not\s+(?:correct|true|right))|[✗✘❌×]|错误|不正确|错"
+_VERDICT_YES = r"(?i:correct|true|right)|[✓✔✅√]|正确|对"
+VERDICT_LINE = re.compile(
+    r"[ \t>#-]*[(\[]?(?P<g>[A-J])[.):\]][ \t]*"
+    r"(?:(?P<body>[^\n]{0,200})(?:[:：=→(—–]|\s-|\s(?i:is|are)|\s(?=[✗✘❌×✓✔✅√]))[ \t]*)?"
+    rf"(?:(?P<no>{_VERDICT_NO})|(?P<yes>{_VERDICT_YES}))(?![A-Za-z])[ \t.!。)]*"
+)
+"""A whole line (``fullmatch``) giving one option a verdict (group ``yes`` or ``no``)."""
+MATH_DELIMS = re.compile(r"\\[()\[\]]")
+"""LaTeX inline and display math delimiters: ``\\(C\\)``, ``\\[C\\]``."""
 LATEX_WRAP = re.compile(r"\\(?:text|textbf|mathrm|mathbf|mathit|rm|bf)\s*\{([^{}\n]{0,200})\}")
 BOXED = re.compile(r"\\(?:boxed|fbox)\s*\{([^{}\n]{0,200})\}")
 SPACES = re.compile(r"[ \t\u00a0]+")
@@ -189,3 +211,68 @@ def stands_alone(text: str, end: int, token: str) -> bool:
     if token == "A" or token.islower():
         return word in _AFTER_ARTICLE
     return True
+
+
+def clean_response(text: str, options: Sequence[str]) -> str:
+    """Normalize a response and keep only the part that can hold its answer.
+
+    ``options`` (compare-ready texts) tell a restated option list from a run-on new question.
+    """
+    text = plain(text)
+    close = text.rfind("</think>")
+    if close >= 0:
+        text = text[close + len("</think>") :]
+    elif "<think>" in text:
+        text = text[: text.find("<think>")]  # reasoning that never closed has no answer yet
+    text = BOXED.sub(lambda m: f"\nAnswer: {m.group(1)}\n", text)
+    # Collapsed whitespace keeps every \s* in the patterns short, so scans stay linear.
+    text = BLANK_LINES.sub("\n\n", SPACES.sub(" ", text))
+    for m in CONTINUATION.finditer(text):
+        if text[: m.start()].strip():
+            text = text[: m.start()]
+            break
+    cut = run_on_start(text, options)
+    return text if cut < 0 else text[:cut]
+
+
+def plain(text: str) -> str:
+    r"""NFKC text without markup (``\text{}``, ``$``, ``\(``, markdown emphasis, code ticks)."""
+    text = LATEX_WRAP.sub(r"\1", unicodedata.normalize("NFKC", text))
+    text = MATH_DELIMS.sub("", text)
+    return text.replace("*", "").replace("`", "").replace("$", "").replace("\r", "")
+
+
+def run_on_start(text: str, options: Sequence[str]) -> int:
+    """Where a new few-shot question with no "Question:" prefix starts in ``text``, or -1.
+
+    A run-on is a paragraph (after a blank line, with text before it) of question lines, then
+    option lines "A. ...", "B. ..." in label order, then an "Answer:" line. A paragraph whose
+    options are mostly ``options`` (compare-ready texts) restates the question being answered.
+    """
+    first = len(text) - len(text.lstrip())  # no answer before this: nothing to keep
+    pos = text.find("\n\n")
+    while pos >= 0:
+        nxt = text.find("\n\n", pos + 2)
+        block = text[pos + 2 : nxt if nxt >= 0 else len(text)]
+        if pos > first and _is_new_question(block.split("\n"), options):
+            return pos
+        pos = nxt
+    return -1
+
+
+def _is_new_question(lines: list[str], options: Sequence[str]) -> bool:
+    """Whether ``lines`` are question text, options from "A" on, and an "Answer:" line."""
+    head = 0
+    while head < len(lines) and lines[head].strip() and not RUN_ON_OPTION.fullmatch(lines[head]):
+        head += 1
+    said: list[str] = []
+    for line in lines[head:]:
+        m = RUN_ON_OPTION.fullmatch(line)
+        if m is None or m.group(1) != "ABCDEFGHIJ"[len(said)]:
+            break
+        said.append(" ".join(m.group(2).casefold().split()).strip(TRIM))
+    end = head + len(said)
+    if head == 0 or len(said) < 2 or end >= len(lines) or not RUN_ON_ANSWER.match(lines[end]):
+        return False
+    same = sum(i < len(options) and x == options[i] for i, x in enumerate(said))
+    return 2 * same < len(said)

@@ -22,6 +22,7 @@ from evalkit.scoring.choice import (
     extract_choice,
     make_choice_scorer,
 )
+from evalkit.scoring.choice_patterns import run_on_start
 from evalkit.types import Completion, FinishReason, Sample
 
 CASES_FILE = Path(__file__).resolve().parents[1] / "cases" / "choice_extraction.jsonl"
@@ -183,6 +184,41 @@ def test_extraction_is_deterministic_and_works_without_options() -> None:
     assert extract_choice(text, "ABCD") == ChoiceExtraction("B", None, "commit", ("B",))
 
 
+_VERDICTS = "- A) 12: {}\n- B) 24: {}\n- C) 42: {}\n- D) 84: incorrect"
+
+
+@pytest.mark.parametrize(
+    ("marks", "expected"),
+    [
+        (("incorrect", "incorrect", "correct"), ChoiceExtraction("C", None, "verdict", ("C",))),
+        (
+            ("correct", "wrong", "true"),
+            ChoiceExtraction(None, "multiple_answers", "verdict", ("A", "C")),
+        ),
+        (("false", "incorrect", "✗"), ChoiceExtraction(None, "no_answer_found")),
+    ],
+)
+def test_verdict_list_reasons(marks: tuple[str, str, str], expected: ChoiceExtraction) -> None:
+    assert extract_choice(_VERDICTS.format(*marks), "ABCD", ("12", "24", "42", "84")) == expected
+
+
+def test_one_verdict_line_is_no_list() -> None:
+    assert extract_choice("Note:\n- C) 42: correct\nBut I am unsure.", "ABCD").letter is None
+
+
+_RUN_ON = " C\n\nWhat is 1 + 1?\nA. 2\nB. 3\nC. 4\nAnswer: A"
+
+
+def test_run_on_question_is_cut_only_when_new() -> None:
+    assert run_on_start(_RUN_ON, ()) == 2
+    assert run_on_start(_RUN_ON, ("5", "6", "7")) == 2
+    assert run_on_start(_RUN_ON, ("2", "3", "4")) == -1  # it restates this question's options
+    assert run_on_start(_RUN_ON.lstrip(" C"), ()) == -1  # nothing before it: it is the answer
+    assert run_on_start(_RUN_ON.replace("Answer: A", "So A."), ()) == -1
+    assert run_on_start(_RUN_ON.replace("B. 3", "C. 3"), ()) == -1  # labels out of order
+    assert run_on_start(_RUN_ON.replace("What is 1 + 1?\n", ""), ()) == -1  # no question text
+
+
 # --- scorer parameters and data errors ---------------------------------------------------------
 
 
@@ -295,6 +331,9 @@ _ADVERSARIAL = {
     "letter_lines": "A.\n" * (_MB // 3),
     "boxed_unclosed": "\\boxed{" * (_MB // 7),
     "spaces_after_cue": "answer is" + " " * _MB,
+    "run_on_paragraphs": "x\n\nq\nA. a\nB. b\n" * (_MB // 17),
+    "verdict_lines": "A) 1: " * 40 + "correct\n" + "B) x: incorrect\n" * (_MB // 16),
+    "latex_delims": "\\(" * (_MB // 2),
 }
 
 
