@@ -20,50 +20,23 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from fractions import Fraction
-from typing import Literal
 
-_MAX_DIGITS = 120  # longer digit runs are degenerate repetition, never a real answer
+from evalkit.scoring.numeric_read import (
+    DECOR,
+    SCAN,
+    Answer,
+    ReadMode,
+    number_value,
+    read_statement,
+)
+
+__all__ = ["Answer", "Extraction", "ReadMode", "extract_answers", "prepare", "read_statement"]
+
 _WINDOW = 400  # characters read after a marker or inside a box
 _MAX_CORRECTIONS = 3  # self-corrections tried, newest first (keeps the work linear)
 _MAX_CHECK_CUTS = 4
 _MAX_SPOTS = 32  # markers, boxes and bold spans tried, newest first
 _TAIL = 32_000  # characters read from the end: a committed answer sits at the close
-
-_CURRENCY = "$€£¥₹"
-_SIGNED = rf"(?:(?P<neg>negative)[ \t]+)?(?P<sign>-)?(?P<cur>[{_CURRENCY}])?[ \t]?(?P<sign2>-)?"
-_PLAIN = r"(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?|\.\d+"
-_FRACTION = r"\d+/\d+(?![\d/])"
-_MULT = r"(?:(?P<mult>[ \t]*(?i:thousand|million|billion)|k)\b)?"
-_START = r"(?<![A-Za-z0-9_.^/])"  # not inside a word, a decimal, an exponent or a fraction
-_ORDINAL = r"(?!(?:st|nd|rd|th)\b)"
-_SCAN = re.compile(rf"{_START}{_SIGNED}(?P<num>{_FRACTION}|{_PLAIN}){_ORDINAL}{_MULT}")
-# Read inside an answer statement: also "1 250" (space-grouped) and "1 1/2" (mixed number).
-_LOOSE = re.compile(
-    rf"{_START}{_SIGNED}(?P<num>\d+ \d+/\d+(?![\d/])|\d{{1,3}}(?: \d{{3}})+(?![\d,.])"
-    rf"|{_FRACTION}|{_PLAIN}){_ORDINAL}{_MULT}"
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """A numeric answer read from a response.
-
-    Attributes:
-        value: The exact value of the number read, or ``None`` for a degenerate digit run.
-        written: The number as the response wrote it (``"$1,250.00"``).
-        offered: Every value offered in the same breath, in order, when the model hedged
-            ("18 or 20"); empty otherwise.
-    """
-
-    value: Fraction | None
-    written: str
-    offered: tuple[Fraction | None, ...] = ()
-
-    @property
-    def hedged(self) -> bool:
-        """Whether the model offered more than one answer."""
-        return bool(self.offered)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,20 +45,6 @@ class Extraction:
 
     strict: Answer | None
     flexible: Answer | None
-
-
-def _token_value(match: re.Match[str]) -> Fraction | None:
-    """The exact value of a number token; ``None`` for a degenerate digit run."""
-    num = match["num"]
-    if sum(ch.isdigit() for ch in num) > _MAX_DIGITS or re.search(r"/0+$", num):
-        return None
-    whole = Fraction(0)
-    if " " in num and "/" in num:  # mixed number "1 1/2"
-        head, num = num.split(" ", 1)
-        whole = Fraction(int(head))
-    num = num.replace(",", "").replace(" ", "")
-    value = whole + Fraction(num)  # "26 billion" stays 26: the gold may count in billions
-    return -value if match["neg"] or match["sign"] or match["sign2"] else value
 
 
 # --- 1. preparation ------------------------------------------------------------------------
@@ -142,116 +101,8 @@ _LOOSE_MARKER = re.compile(
     re.IGNORECASE,
 )
 _BOX = re.compile(r"\\(?:boxed|fbox)[ \t]*\{")
-# What may stand between a marker and its number: markup, math delimiters, filler words.
-_DECOR = re.compile(
-    r"(?:[\s*_:#>`({\[$]|\\boxed|\\fbox|(?:therefore|thus|then|simply|just|exactly|about|"
-    r"approximately|around|roughly|either|between|likely|probably|maybe|perhaps|now|still|"
-    r"that)\b)*",
-    re.IGNORECASE,
-)
 _SENTENCE_END = re.compile(r"[.!?。;](?=\s|$)|\n")
-_OPERATOR_NEXT = re.compile(rf"[ \t]*%?[ \t]*[-+*/x][ \t]*[{_CURRENCY}(]?[ \t]*\d")
-_CONNECTIVE = re.compile(
-    r"\b(?:making|makes|giving|gives|total(?:ing|s)?(?: of)?|which is|that is|so|thus|hence|"
-    r"therefore|earn(?:s|ing)?|i\.e\.|or)\W*$",
-    re.IGNORECASE,
-)
-_OPERATOR_GAP = re.compile(r"[ \t]*%?[ \t]*[-+*/x][ \t]*")
-_PARENTHETICAL = re.compile(r"\([^()\n]{0,200}\)|\[[^\[\]\n]{0,200}\]")
-_OR_GAP = re.compile(
-    r"[ \t]*%?[ \t]*(?:[A-Za-z]+[ \t]*)?,?[ \t]*\bor\b(?:[ \t]+(?:maybe|perhaps|possibly|even))?"
-    r"[ \t]*(?:[A-Za-z]+[ \t]+)?$"
-)
-_RANGE_GAP = re.compile(r"[ \t]*%?[ \t]*(?:[A-Za-z]+[ \t]*)?(?:\band\b|\bto\b|-|–|—)[ \t]*$")
-_LIST_GAP = re.compile(r"[ \t]*(?:,|\band\b|\bto\b|–|—)[ \t]*$")
-_BETWEEN = re.compile(r"\b(?:between|from)[ \t]+$", re.IGNORECASE)
-
-ReadMode = Literal["anchored", "first", "last"]
-
-
-def read_statement(statement: str, mode: ReadMode) -> Answer | None:
-    """Read the answer a short statement gives.
-
-    ``anchored`` (after a marker) needs the number right at the start, past markup; ``first``
-    (a box, a bold span) takes the first number or a chain's result ("9 * 2 = 18"); ``last`` (a
-    closing sentence) the result of its last "=", else its last number. A second, different
-    number offered beside it ("18 or 20", "between 15 and 20") makes the answer hedged.
-
-    >>> read_statement(" **$18** per day.", "anchored")
-    Answer(value=Fraction(18, 1), written='$18', offered=())
-    >>> read_statement(" 9 * 2 = 18 dollars", "anchored").value
-    Fraction(18, 1)
-    >>> read_statement(" 18 or 20.", "anchored").offered
-    (Fraction(18, 1), Fraction(20, 1))
-    """
-    outside = _PARENTHETICAL.sub(" ", statement)
-    if _LOOSE.search(outside):
-        statement = outside
-    tokens = list(_LOOSE.finditer(statement))
-    if not tokens:
-        return None
-    if mode == "anchored" and _DECOR.fullmatch(statement, 0, tokens[0].start()) is None:
-        return None
-    last = mode == "last"
-    index = _closing_index(statement, tokens) if last else _result_index(statement, tokens)
-    if index is None:
-        return None
-    return _answer_at(statement, tokens, index, boxed=not last)
-
-
-def _closing_index(statement: str, tokens: list[re.Match[str]]) -> int | None:
-    """Index of a closing sentence's answer: the result after its last "=", else its last number.
-
-    A later number led in by "making", "so", "for a total of" ... restates the result.
-    """
-    after = _after_equals(statement, tokens)
-    if not after:
-        end = len(tokens) - 1
-        chain = end and _OPERATOR_GAP.fullmatch(statement, tokens[-2].end(), tokens[-1].start())
-        return None if chain else end  # "... is 9 * 2" commits to nothing
-    index = after[0]
-    for i in after[1:]:
-        if _CONNECTIVE.search(statement, max(0, tokens[i].start() - 25), tokens[i].start()):
-            index = i
-    return index
-
-
-def _result_index(statement: str, tokens: list[re.Match[str]]) -> int | None:
-    """Index of the first number, or of the result of the chain it starts ("9 * 2 = 18")."""
-    if not _OPERATOR_NEXT.match(statement, tokens[0].end()):
-        return 0
-    after = _after_equals(statement, tokens)
-    return after[0] if after else None  # an expression without its result commits to nothing
-
-
-def _after_equals(statement: str, tokens: list[re.Match[str]]) -> list[int]:
-    equals = statement.rfind("=")
-    return [i for i, token in enumerate(tokens) if token.start() > equals >= 0]
-
-
-def _answer_at(statement: str, tokens: list[re.Match[str]], index: int, *, boxed: bool) -> Answer:
-    """Build the answer at ``tokens[index]``, collecting alternatives offered beside it."""
-    chosen = tokens[index]
-    offered = [chosen]
-    if index > 0 and _is_hedge(statement, tokens[index - 1], chosen, boxed=boxed):
-        offered.insert(0, tokens[index - 1])
-    if index + 1 < len(tokens) and _is_hedge(statement, chosen, tokens[index + 1], boxed=boxed):
-        offered.append(tokens[index + 1])
-    values = tuple(_token_value(token) for token in offered)
-    hedged = len(set(values)) > 1
-    return Answer(_token_value(chosen), chosen[0].strip(), values if hedged else ())
-
-
-def _is_hedge(statement: str, left: re.Match[str], right: re.Match[str], *, boxed: bool) -> bool:
-    """Whether two neighbouring numbers are offered as alternatives to each other."""
-    gap = statement[left.end() : right.start()]
-    if (left["cur"] is None) != (right["cur"] is None):
-        return False  # "9 eggs or $18": two quantities, not two answers
-    between = _RANGE_GAP.match(gap) and _BETWEEN.search(statement, 0, left.start())
-    listed = boxed and _LIST_GAP.match(gap) and "=" not in gap
-    return bool(_OR_GAP.match(gap) or between or listed)
-
-
+# What may stand between a marker and its number: markup, math delimiters, filler words.
 # --- 3. where the answer is --------------------------------------------------------------------
 
 _CUE_START = r"(?:^|(?<=[.!?。:,])[ \t]+)[ \t>#*_-]*"
@@ -342,7 +193,7 @@ def _box_body(text: str, start: int) -> str:
 
 def _sentence_at(text: str, start: int) -> str:
     """From ``start``, past leading markup, to the end of the sentence that follows."""
-    lead = _DECOR.match(text, start, start + _WINDOW)
+    lead = DECOR.match(text, start, start + _WINDOW)
     body_start = lead.end() if lead else start
     end = _SENTENCE_END.search(text, body_start, body_start + _WINDOW)
     return text[start : end.start() if end else body_start + _WINDOW]
@@ -350,7 +201,7 @@ def _sentence_at(text: str, start: int) -> str:
 
 def _drop_remarks(region: str) -> str:
     """Drop trailing verification ("Check: 9*2=18 ✓") and notes after the answer is stated."""
-    first = _SCAN.search(region)
+    first = SCAN.search(region)
     if first is None:
         return region
     for _ in range(_MAX_CHECK_CUTS):
@@ -373,14 +224,14 @@ def _is_verification(region: str, cue: int) -> bool:
     if _CONFIRMED.search(tail):
         return True
     stated = _closing_answer(region[:cue])
-    results = (_SCAN.match(tail, m.end()) for m in re.finditer(r"=[ \t]*", tail))
-    return stated is not None and any(m and _token_value(m) == stated.value for m in results)
+    results = (SCAN.match(tail, m.end()) for m in re.finditer(r"=[ \t]*", tail))
+    return stated is not None and any(m and number_value(m) == stated.value for m in results)
 
 
 def _closing_answer(region: str) -> Answer | None:
     """The last bold number of the final paragraph, else the last number of the last sentence."""
     last = None
-    for last in _SCAN.finditer(region):  # noqa: B007 - only the last match is wanted
+    for last in SCAN.finditer(region):  # noqa: B007 - only the last match is wanted
         pass
     if last is None:
         return None

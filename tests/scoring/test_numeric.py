@@ -14,6 +14,7 @@ import pytest
 from evalkit.scoring import SCORERS
 from evalkit.scoring import numeric as numeric_module
 from evalkit.scoring import numeric_extract as extract_module
+from evalkit.scoring import numeric_read as read_module
 from evalkit.scoring.numeric import (
     GSM8KScorer,
     answer_text,
@@ -214,7 +215,7 @@ def test_megabyte_of_hostile_text_scores_well_under_a_second(name: str) -> None:
 # --- documentation -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("module", [numeric_module, extract_module], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [numeric_module, extract_module, read_module], ids=lambda m: m.__name__)
 def test_docstring_examples(module: Any) -> None:
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.attempted >= 5
