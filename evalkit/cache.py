@@ -42,15 +42,22 @@ def default_cache_dir() -> Path:
     return Path(base) / "evalkit"
 
 
-def cache_key(identity: BackendIdentity, request: Request, mode: str = "generate") -> str:
+def cache_key(
+    identity: BackendIdentity,
+    request: Request,
+    mode: str = "generate",
+    options: tuple[str, ...] = (),
+) -> str:
     """Return the content address of ``request`` sent to the backend ``identity``.
 
     ``mode`` tells generation from option ranking (``loglikelihood:letter`` ...), whose answers
-    to the same prompt differ.
+    to the same prompt differ; when ranking, the ``options`` ranked are part of the key too (two
+    questions can share a prompt and differ in their options).
     """
     params = request.params.to_dict()
     payload: dict[str, Any] = {
         "mode": mode,
+        "options": list(options) if mode != "generate" else [],
         "backend": identity.to_dict(),
         "messages": [m.to_dict() for m in request.messages]
         if request.messages is not None
@@ -71,6 +78,7 @@ def _encode(c: Completion) -> str:
             "model": c.model,
             "input_tokens": c.usage.input_tokens,
             "output_tokens": c.usage.output_tokens,
+            "option_logprobs": list(c.option_logprobs) if c.option_logprobs else None,
         },
         sort_keys=True,
         ensure_ascii=False,

@@ -94,8 +94,9 @@ def _config_from(args: argparse.Namespace) -> RunConfig:
         "max_error_rate": args.max_error_rate,
         "max_tokens": args.max_tokens,
         "temperature": args.temperature,
-        "data_dir": args.data_dir,
-        "tasks_dir": tuple(args.tasks_dir),
+        # Absolute, so that rescore and resume work from any working directory.
+        "data_dir": args.data_dir.resolve() if args.data_dir else None,
+        "tasks_dir": tuple(p.resolve() for p in args.tasks_dir),
         "output_dir": args.output_dir,
         "cache": not args.no_cache,
         "cache_dir": args.cache_dir,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -216,6 +217,23 @@ class RunConfig(BaseModel):
     def _positive_time(cls, v: float) -> float:
         if not math.isfinite(v) or v <= 0:
             raise ValueError("must be a positive number")
+        return v
+
+    @field_validator("seed")
+    @classmethod
+    def _seed(cls, v: int) -> int:
+        if v < 0:
+            raise ValueError("must be a non-negative integer")
+        return v
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _env_name(cls, v: str) -> str:
+        # A key pasted here by mistake would be recorded in run.json: never echo the value.
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", v):
+            raise ValueError(
+                "takes the NAME of an environment variable (e.g. OPENAI_API_KEY), not the key"
+            )
         return v
 
     @field_validator("temperature")

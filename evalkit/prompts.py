@@ -85,6 +85,11 @@ def render_template(task: ResolvedTask, name: str, sample: Sample) -> str:
         ) from None
     except jinja2.TemplateError as exc:
         raise TaskSpecError(f"{task_dir / name}: cannot render: {exc}") from None
+    except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
+        # e.g. {{ word + 1 }} on a string field: a template bug, reported like one
+        raise TaskSpecError(
+            f"{task_dir / name}: cannot render sample {sample.id}: {type(exc).__name__}: {exc}"
+        ) from None
 
 
 def _param_str(task: ResolvedTask, key: str) -> str:

@@ -48,6 +48,7 @@ def _completion(line: dict[str, Any]) -> Completion:
         finish_reason=line.get("finish_reason") or "unknown",
         usage=Usage(int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0))),
         latency_s=float(line.get("latency_s") or 0.0),
+        option_logprobs=tuple(line["option_logprobs"]) if line.get("option_logprobs") else None,
     )
 
 

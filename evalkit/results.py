@@ -323,7 +323,8 @@ def read_samples(run_dir: Path) -> list[dict[str, Any]]:
 
 def write_samples_sorted(run_dir: Path, records: Iterable[Mapping[str, Any]]) -> None:
     """Rewrite ``samples.jsonl`` in dataset order (atomically)."""
-    ordered = sorted(records, key=lambda r: (r["index"], r["epoch"]))
+    # Rotated copies of a circular-evaluation question share an index: the id breaks the tie.
+    ordered = sorted(records, key=lambda r: (r["index"], r["epoch"], str(r["id"])))
     text = "".join(json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n" for r in ordered)
     atomic_write(run_dir / SAMPLES_FILE, text)
 

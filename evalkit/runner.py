@@ -172,7 +172,11 @@ async def process_sample(sample: Sample, request: Request, ctx: RunContext) -> S
 
     A request that fails after its retries becomes a recorded error, never a wrong answer.
     """
-    key = cache_key(ctx.backend.identity, request, ctx.mode) if ctx.cache is not None else ""
+    key = (
+        cache_key(ctx.backend.identity, request, ctx.mode, sample.choices)
+        if ctx.cache is not None
+        else ""
+    )
     cached = ctx.cache.get(key) if ctx.cache is not None else None
     if cached is not None:
         completion, attempts = cached, 0

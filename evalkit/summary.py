@@ -50,7 +50,7 @@ def summarize_lines(
     subjects); ``metrics`` are micro averages over all samples.
     """
     # Dataset order, not completion order: the bootstrap must see the same sequence every time.
-    lines = sorted(lines, key=lambda ln: (ln["index"], ln["epoch"]))
+    lines = sorted(lines, key=lambda ln: (ln["index"], ln["epoch"], str(ln["id"])))
     scored = [ln for ln in lines if ln["error"] is None and ln["metrics"] is not None]
     rows = [ln["metrics"] for ln in scored]
     weights = [ln.get("weights") or {} for ln in scored]

@@ -67,3 +67,10 @@ def test_task_ref_with_parameters_and_task_lists():
 def test_non_finite_and_negative_settings_are_refused(bad):
     with pytest.raises(ValidationError):
         RunConfig(model="mock/echo", tasks=("gsm8k",), **bad)
+
+
+@pytest.mark.parametrize("bad", [{"seed": -1}, {"api_key_env": "sk-proj-SECRET123"}])
+def test_negative_seed_and_pasted_keys_are_refused(bad):
+    with pytest.raises(ValidationError) as err:
+        RunConfig(model="mock/echo", tasks=("gsm8k",), **bad)
+    assert "SECRET" not in str(err.value).split("input_value")[0]

@@ -95,3 +95,16 @@ def test_templates_cannot_reach_python_internals(tmp_path, fixture_data):
     )
     with pytest.raises(TaskSpecError):
         plan_task(TaskRef.parse("gsm8k"), cfg)
+
+
+def test_template_runtime_error_is_a_task_error(tmp_path, fixture_data):
+    task_dir = tmp_path / "gsm8k"
+    src = Path(__file__).parent.parent / "tasks" / "gsm8k"
+    task_dir.mkdir()
+    for f in src.iterdir():
+        if f.is_file():
+            (task_dir / f.name).write_bytes(f.read_bytes())
+    (task_dir / "zeroshot_cot.jinja").write_text("{{ question + 1 }}")
+    cfg = RunConfig(model="mock/echo", tasks=("gsm8k",), data_dir=fixture_data, tasks_dir=(tmp_path,))
+    with pytest.raises(TaskSpecError, match="zeroshot_cot.jinja: cannot render sample .*TypeError"):
+        plan_task(TaskRef.parse("gsm8k"), cfg)

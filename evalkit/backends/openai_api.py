@@ -205,24 +205,11 @@ class OpenAIBackend:
         start = time.monotonic()
         path = "/chat/completions" if request.is_chat else "/completions"
         body = await self._post(path, self._payload(request))
-        choice = body["choices"][0]
         try:
-            text = choice["message"]["content"] if request.is_chat else choice["text"]
-        except (KeyError, TypeError):
-            raise TransientBackendError("response choice has no text") from None
-        if not isinstance(text, str):
-            text = ""  # a refusal or tool call leaves content null: record an empty answer
-        reason = choice.get("finish_reason") or "unknown"
-        usage = body.get("usage") or {}
-        return Completion(
-            text=text,
-            finish_reason=cast(FinishReason, reason if reason in FINISH_REASONS else "unknown"),
-            usage=Usage(
-                int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
-            ),
-            model=str(body.get("model") or self._identity.model),
-            latency_s=time.monotonic() - start,
-        )
+            return _parse_completion(body, request.is_chat, self._identity.model, start)
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+            # A reply of the wrong shape is a server fault like malformed JSON: retry it.
+            raise TransientBackendError(f"malformed response ({type(exc).__name__})") from None
 
     async def loglikelihood(self, request: Request, continuations: Sequence[str]) -> list[float]:
         """Score continuations by echoing prompt+continuation through the completions endpoint.
@@ -278,6 +265,27 @@ class OpenAIBackend:
     async def aclose(self) -> None:
         """Close the connection pool."""
         await self._client.aclose()
+
+
+def _parse_completion(body: dict[str, Any], is_chat: bool, model: str, start: float) -> Completion:
+    choice = body["choices"][0]
+    text = choice["message"]["content"] if is_chat else choice["text"]
+    if text is None:
+        text = ""  # a refusal or tool call leaves content null: record an empty answer
+    if not isinstance(text, str):
+        raise TypeError("choice text is not a string")
+    reason = choice.get("finish_reason") or "unknown"
+    usage = body.get("usage") or {}
+    return Completion(
+        text=text,
+        finish_reason=cast(
+            FinishReason,
+            reason if isinstance(reason, str) and reason in FINISH_REASONS else "unknown",
+        ),
+        usage=Usage(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)),
+        model=str(body.get("model") or model),
+        latency_s=time.monotonic() - start,
+    )
 
 
 def _continuation_logprob(body: dict[str, Any], prompt_chars: int) -> float:

@@ -42,11 +42,14 @@ def _read(path: Path) -> list[dict[str, Any]]:
                 if not raw.strip():
                     continue
                 try:
-                    records.append(json.loads(raw.decode("utf-8")))
+                    record = json.loads(raw.decode("utf-8"))
                 except (UnicodeDecodeError, json.JSONDecodeError):
                     raise ConfigError(
                         f"{path}:{lineno}: not a JSON line; cannot replay it"
                     ) from None
+                if not isinstance(record, dict):
+                    raise ConfigError(f"{path}:{lineno}: expected a JSON object; cannot replay it")
+                records.append(record)
     except OSError as exc:
         raise ConfigError(f"cannot read replay file '{path}': {exc.strerror}") from None
     return records
