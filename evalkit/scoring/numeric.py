@@ -17,7 +17,11 @@ from typing import Any
 from evalkit.scoring.numeric_extract import Answer, extract_answers, read_statement
 from evalkit.types import Completion, Sample, Score
 
-_NEXT_TURN = re.compile(r"\n[ \t]*(?:Question|Q|Problem|Human|User)[ \t]*[:：]")
+# "Question 2:", "### Question:", "**Problem 3:**", "Q. ...", "Input: ..." open the next turn.
+_NEXT_TURN = re.compile(
+    r"\n[ \t]*(?:#{1,6}[ \t]*|\*\*|__)?(?:(?:Question|Q|Problem|Human|User|Input)"
+    r"(?:[ \t]+\d{1,3})?[ \t]*(?:\*\*|__)?[ \t]*[:：]|Q\.[ \t])"
+)
 _MAGNITUDE = re.compile(r"(?:thousand|million|billion|k)$", re.IGNORECASE)
 _MAGNITUDES = {"k": 10**3, "thousand": 10**3, "million": 10**6, "billion": 10**9}
 _STOP_TOKENS = ("<|im_end|>", "<|eot_id|>", "<|endoftext|>", "</s>", "<|end|>")
@@ -63,12 +67,16 @@ def answer_text(answer: Answer) -> str:
     '0.5'
     >>> answer_text(read_statement("either 18 or 20.5", "first"))
     '18 or 20.5'
+    >>> answer_text(read_statement("2 hours, or 120 minutes", "first"))
+    '2 (also 120)'
     """
     shown = answer.offered or (answer.value,)
     degenerate = answer.written[:24] + "..."  # a runaway digit string is shown cut short
     word = _magnitude(answer.written)[0]
     suffix = f" {word}" if len(word) > 1 else word
-    return " or ".join(format_number(v) + suffix if v is not None else degenerate for v in shown)
+    text = " or ".join(format_number(v) + suffix if v is not None else degenerate for v in shown)
+    also = "".join(f" (also {format_number(v)})" for v in answer.restated if v is not None)
+    return text + also
 
 
 def _magnitude(written: str) -> tuple[str, int]:
@@ -125,6 +133,8 @@ def same_number(answer: Answer | None, gold: str) -> bool:
     True
     >>> same_number(read_statement("18 or 20", "first"), "18")
     False
+    >>> same_number(read_statement("2 hours, or 120 minutes", "first"), "120")
+    True
     """
     if answer is None or answer.hedged:
         return False
@@ -133,10 +143,9 @@ def same_number(answer: Answer | None, gold: str) -> bool:
         return answer_text(answer) == gold.strip()
     scale = _magnitude(answer.written)[1]
     # "26 billion" matches a gold of 26 (counted in billions) as well as 26000000000.
-    return expected.value in (
-        answer.value,
-        answer.value * scale if answer.value is not None else None,
-    )
+    scaled = answer.value * scale if answer.value is not None else None
+    # "7 hours and 30 minutes, or 450 minutes" matches 7 and 450: one quantity, two units.
+    return expected.value in (answer.value, scaled, *answer.restated)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,12 +185,17 @@ def make_gsm8k_scorer(params: Mapping[str, Any]) -> GSM8KScorer:
     * ``flexible`` (``Score.value``): read as a careful grader would. After the last
       self-correction ("Wait, ..."), the last marker (also "答案是 N") wins; without one,
       trailing checks and notes are set aside and the closing statement gives the number (a
-      bold number, the result of "9 * 2 = 18", else the last number outside parentheses).
+      bold number, the result of "9 * 2 = 18", else the last number outside parentheses and
+      outside trailing modifiers: "$18 a day by selling 9 eggs at $2 each" gives 18). A
+      "Wait, let me double-check ... Yes" that confirms is a check, not a correction; a
+      "Breakdown:" section after a stated answer is set aside like a check.
 
     Numbers compare exactly as fractions (``$1,250.00 == 1250``, ``1/2 == 0.5``, ``25% == 25``).
     Two different numbers offered together ("18 or 20", "between 15 and 20") are wrong, with
-    reason ``hedged``. A response cut at the token limit counts only explicit statements, and
-    with none its reason is ``truncated`` (else ``no_answer_found``).
+    reason ``hedged``; one quantity restated in another unit of its kind ("7 hours and 30
+    minutes, or 450 minutes") is not a hedge, and the gold may match either number (compound
+    units are not summed: 7.5 does not match). A response cut at the token limit counts only
+    explicit statements, and with none its reason is ``truncated`` (else ``no_answer_found``).
 
     >>> from evalkit.types import Completion, Sample
     >>> gold = Sample(id="q1", index=0, data={}, target="18")

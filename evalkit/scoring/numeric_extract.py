@@ -101,7 +101,8 @@ _LOOSE_MARKER = re.compile(
     re.IGNORECASE,
 )
 _BOX = re.compile(r"\\(?:boxed|fbox)[ \t]*\{")
-_SENTENCE_END = re.compile(r"[.!?。;](?=\s|$)|\n")
+_LABEL_COLON = re.compile(r"[ \t*_]*:")
+_SENTENCE_END = re.compile(r"(?<!\bi\.e)(?<!\be\.g)[.!?。;](?=\s|$)|\n")  # "i.e." goes on
 # What may stand between a marker and its number: markup, math delimiters, filler words.
 # --- 3. where the answer is --------------------------------------------------------------------
 
@@ -115,13 +116,36 @@ _CORRECTION = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _CHECK = re.compile(
-    rf"{_CUE_START}(?:(?:let's|let me|let us|to|we can|i will|i'll|now|quick|and|just|lastly)"
-    r"[ \t,]+){0,2}(?:double[- ]?check(?:ing)?|check(?:ing)?|verif(?:y|ying|ication)|"
-    r"sanity[- ]check|confirm(?:ing|ation)?)\b",
+    rf"{_CUE_START}(?:(?:let's|let me|let us|to|we can|i will|i'll|now|quick|and|just|lastly|"
+    r"wait|hmm|i should|we should|i need to)[ \t,]+){0,3}(?:double[- ]?check(?:ing)?|"
+    r"check(?:ing)?|verif(?:y|ying|ication)|sanity[- ]check|confirm(?:ing|ation)?)\b",
     re.IGNORECASE | re.MULTILINE,
 )
 _NOTE = re.compile(
     r"^[ \t>*_(-]*(?:note|n\.b\.|explanation|assum(?:ing|ption)|this assumes)\b", re.I | re.M
+)
+# "Wait, let me double-check: ... Yes, that's right" confirms the answer; it corrects nothing.
+_CHECK_NEXT = re.compile(
+    r"[ \t,.!]*(?:(?:i|we)[ \t]+(?:should|need to|will|can)[ \t]+|let(?:'s| me| us)[ \t]+"
+    r"|to[ \t]+)?"
+    r"(?:double[- ]?check|re-?check|check|verify|confirm)\b",
+    re.IGNORECASE,
+)
+_AGREES = re.compile(
+    r"[✓✔✅]|\b(?:yes|yep|correct|right|confirm(?:s|ed)|checks out|matches)\b", re.I
+)
+_REFUTES = re.compile(
+    r"\b(?:not (?:right|correct)|incorrect|wrong|mistake|error|miscalculated|instead)\b", re.I
+)
+# A trailing section after a stated answer ("The total cost is $25.\n\nBreakdown:\n- ...").
+_SECTION = re.compile(
+    r"^[ \t>#*_-]*(?:breakdown|explanation|work(?:ing)?|calculations?|reasoning|justification|"
+    r"details|derivation|steps)[ \t*_]*:[ \t*_]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_STATED = re.compile(
+    r"\b(?:is|are|was|were|total|totals|comes to|equals|makes|earns|costs|has|have|needs)\b",
+    re.IGNORECASE,
 )
 _CONFIRMED = re.compile(r"[✓✔✅]|\b(?:correct|confirm(?:s|ed)|matches|checks out|consistent)\b")
 _CONCLUSION = re.compile(
@@ -151,12 +175,22 @@ def extract_answers(response: str, *, truncated: bool = False) -> Extraction:
     """
     text = prepare(response)
     strict = _last_marked(text, loose=False)
-    starts = [m.end() for m in _CORRECTION.finditer(text)][-_MAX_CORRECTIONS:][::-1] + [0]
+    corrections = [m for m in _CORRECTION.finditer(text) if not _confirms(text, m.end())]
+    starts = [m.end() for m in corrections][-_MAX_CORRECTIONS:][::-1] + [0]
     for start in starts:
         flexible = _flexible_in(text[start:], truncated=truncated)
         if flexible is not None:
             return Extraction(strict, flexible)
     return Extraction(strict, None)
+
+
+def _confirms(text: str, cue: int) -> bool:
+    """Whether a "Wait, let me double-check" at ``cue`` confirms the answer instead of fixing it."""
+    if not _CHECK_NEXT.match(text, cue, cue + 80):
+        return False
+    later = _CORRECTION.search(text, cue, cue + _WINDOW)
+    tail = text[cue : later.start() if later else cue + _WINDOW]
+    return bool(_AGREES.search(tail)) and not _REFUTES.search(tail)
 
 
 def _flexible_in(region: str, *, truncated: bool) -> Answer | None:
@@ -169,16 +203,33 @@ def _flexible_in(region: str, *, truncated: bool) -> Answer | None:
 
 def _last_marked(text: str, *, loose: bool) -> Answer | None:
     """The answer of the last marker or box in ``text`` that is followed by a number."""
-    spots = [(m.end(), False) for m in _STRICT_MARKER.finditer(text)]
-    spots += [(m.end(), True) for m in _BOX.finditer(text)]
+    markers = list(_STRICT_MARKER.finditer(text))
     if loose:
-        spots += [(m.end(), False) for m in _LOOSE_MARKER.finditer(text)]
+        markers += _LOOSE_MARKER.finditer(text)
+    spots = [(m.end(), False) for m in markers] + [(m.end(), True) for m in _BOX.finditer(text)]
     for start, boxed in sorted(spots, reverse=True)[:_MAX_SPOTS]:
-        body = _box_body(text, start) if boxed else _sentence_at(text, start)
-        answer = read_statement(body, "first" if boxed else "anchored")
+        if boxed:
+            answer = read_statement(_box_body(text, start), "first")
+        else:
+            answer = _marked_statement(text, start, loose=loose)
         if answer is not None:
             return answer
     return None
+
+
+def _marked_statement(text: str, start: int, *, loose: bool) -> Answer | None:
+    """The answer after a marker; a labelled closing sentence is read like a closing statement.
+
+    "Answer: Sarah has 15 apples left, which is 5 fewer than before." commits to 15, but only
+    when no number follows that sentence (else it opens the working, not the answer), and only
+    when reading flexibly: strictly, a marker must be followed by its number.
+    """
+    body = _sentence_at(text, start)
+    answer = read_statement(body, "anchored")
+    labelled = text.endswith(":", 0, start) or _LABEL_COLON.match(text, start)
+    if answer is not None or not loose or not labelled or SCAN.search(text, start + len(body)):
+        return answer
+    return read_statement(body, "last")
 
 
 def _box_body(text: str, start: int) -> str:
@@ -207,6 +258,8 @@ def _drop_remarks(region: str) -> str:
     for _ in range(_MAX_CHECK_CUTS):
         cues = [m for m in _CHECK.finditer(region, first.end())]
         notes = [m for m in _NOTE.finditer(region, first.end())]
+        notes += [m for m in _SECTION.finditer(region, first.end()) if _stated(region, m.start())]
+        notes.sort(key=lambda m: m.start())
         if notes and (not cues or notes[-1].start() > cues[-1].start()):
             region = region[: notes[-1].start()]
         elif cues and _is_verification(region, cues[-1].start()):
@@ -214,6 +267,15 @@ def _drop_remarks(region: str) -> str:
         else:
             return region
     return region
+
+
+def _stated(region: str, at: int) -> bool:
+    """Whether the text before ``at`` ends in a finished sentence that states a number."""
+    before = region[max(0, at - _WINDOW) : at].rstrip().rstrip("*_")
+    if not before.endswith((".", "!")):
+        return False
+    sentence = re.split(r"[.!?\n](?=\s)", before[:-1])[-1]
+    return bool(SCAN.search(sentence) and _STATED.search(sentence))
 
 
 def _is_verification(region: str, cue: int) -> bool:

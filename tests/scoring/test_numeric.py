@@ -200,6 +200,12 @@ HOSTILE = {
     "think": "<think>" * 140_000,
     "latex": "\\text{" * 160_000,
     "unicode": "½−１８" * 250_000,
+    "labels": "Answer: she has 1 by 2 at 3, " * 35_000,
+    "confirming_checks": "Wait, let me double-check: yes 1. " * 30_000,
+    "sections": "It is 1.\nBreakdown:\n" * 50_000,
+    "modifiers": "1 in 2 by 3 at " * 70_000,
+    "restated_units": "1 hours and 2 minutes, or " * 40_000,
+    "numbered_turns": "x\nQuestion 2:" * 80_000,
 }
 
 
@@ -215,7 +221,9 @@ def test_megabyte_of_hostile_text_scores_well_under_a_second(name: str) -> None:
 # --- documentation -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("module", [numeric_module, extract_module, read_module], ids=lambda m: m.__name__)
+@pytest.mark.parametrize(
+    "module", [numeric_module, extract_module, read_module], ids=lambda m: m.__name__
+)
 def test_docstring_examples(module: Any) -> None:
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.attempted >= 5
