@@ -7,14 +7,15 @@ The rules (gold is the reference answer, pred the model's):
   wrong, so a hedged ``5 \text{ or } 6`` never equals a single gold ``5``.
 - **Ordered tuples** ``(a, b, c)`` compare member by member in order; a bare list is not a
   tuple (``2, 4`` does not answer ``(2, 4)``). A column or row vector equals the tuple of its
-  entries.
+  entries. A labelled point, ``(x, y) = (1, 2)`` or ``x = 1, y = 2``, is the tuple of its
+  coordinates in the conventional order of their names (:mod:`~evalkit.scoring.math_points`).
 - **Intervals** keep their ends: ``[2, 3)`` differs from ``(2, 3)``. Unions, intersections,
   named sets and inequalities in one variable (``-2 \le x \le 7``) compare as sets of reals.
 - **Matrices** compare by shape and entries.
 - **Equations**: ``x = 5`` equals ``5`` (a lone variable on the left is a label), but
   ``y = 5`` differs from ``x = 5``. Other equations are equal when ``lhs - rhs`` agree up to
   sign (``5x - 7y + 11z + 4 = 0`` equals ``-5x + 7y - 11z - 4 = 0``, not ``10x - ...``).
-  ``x \in [a, b]`` equals ``[a, b]``.
+  ``x \in [a, b]`` equals ``[a, b]``; ``x \in \{1, 2\}`` is the list ``x = 1, x = 2``.
 - **Scalars**: :func:`~evalkit.scoring.math_scalar.scalar_equal`.
 """
 
@@ -24,6 +25,7 @@ from typing import Any
 
 import sympy
 
+from evalkit.scoring.math_points import assignments_point, is_tuple, labelled_point
 from evalkit.scoring.math_scalar import scalar_equal
 from evalkit.scoring.math_sets import (
     assigned_value,
@@ -58,10 +60,23 @@ def _expand_plus_minus(value: Value) -> list[Value]:
     return [value]
 
 
+def _opened(item: Value) -> tuple[Value, ...] | None:
+    r"""The members of a lone ``\{1, 2\}`` or ``x \in \{1, 2\}`` (as ``x = 1``, ``x = 2``)."""
+    if isinstance(item, SetLiteral) and item.items:
+        return item.items
+    if isinstance(item, Relation) and item.ops == ("in",):
+        members = assigned_value(item)
+        if isinstance(members, SetLiteral) and members.items:
+            label = item.terms[0]
+            return tuple(Relation((label, member), ("=",)) for member in members.items)
+    return None
+
+
 def solutions(items: tuple[Value, ...]) -> list[Value]:
-    """The members of an answer read as a list of solutions (a lone set literal is opened)."""
-    if len(items) == 1 and isinstance(items[0], SetLiteral) and items[0].items:
-        items = items[0].items
+    """The members of an answer read as a list of solutions (a lone set is opened)."""
+    opened = _opened(items[0]) if len(items) == 1 else None
+    if opened is not None:
+        items = opened
     members: list[Value] = []
     for item in items:
         members.extend(_expand_plus_minus(item))
@@ -97,10 +112,23 @@ def answers_equal(gold: tuple[Value, ...], pred: tuple[Value, ...]) -> bool:
     gold_members, pred_members = solutions(gold), solutions(pred)
     if len(gold_members) == 1 and len(pred_members) == 1:
         return values_equal(gold_members[0], pred_members[0])
+    point = _point_equal(gold_members, pred_members)
+    if point is not None:
+        return point
     conditions = _conditions_equal(gold_members, pred_members)
     if conditions is not None:
         return conditions
     return same_members(gold_members, pred_members)
+
+
+def _point_equal(gold: list[Value], pred: list[Value]) -> bool | None:
+    """A tuple answer against coordinate assignments (``(3, -1)`` and ``x = 3, y = -1``)."""
+    for single, members in ((gold, pred), (pred, gold)):
+        if len(single) == 1 and is_tuple(single[0]):
+            point = assignments_point(members)
+            if point is not None:
+                return values_equal(single[0], point)
+    return None
 
 
 def _conditions_equal(gold: list[Value], pred: list[Value]) -> bool | None:
@@ -190,6 +218,9 @@ def _matrix_cases(a: Value, b: Value) -> bool:
 
 
 def _relation_cases(a: Value, b: Value) -> bool:
+    a, b = labelled_point(a) or a, labelled_point(b) or b
+    if not isinstance(a, Relation) and not isinstance(b, Relation):
+        return values_equal(a, b)
     if isinstance(a, Relation) and isinstance(b, Relation):
         return _relations_equal(a, b)
     if isinstance(a, Relation):

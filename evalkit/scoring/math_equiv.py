@@ -2,10 +2,14 @@ r"""The MATH answer checker: is the model's final answer the same mathematical o
 
 Grading conventions
 -------------------
-Extraction (:mod:`~evalkit.scoring.math_extract`): ``<think>`` blocks are ignored; the answer is
-the last complete ``\boxed{}``/``\fbox{}`` (nested braces, ``\boxed 5``), else the last "final
-answer is X" / "Answer: X" phrase. No answer → score 0, reason ``no_answer_found``; output cut
-at ``max_tokens`` → reason ``truncated`` (still scored if an answer was found).
+Extraction (:mod:`~evalkit.scoring.math_extract`): ``<think>`` blocks are ignored; a base
+model's run-on into the next few-shot problem (a ``Problem:``/``Question:``/``Solution:`` line
+after an answer) is cut; the answer is the last complete ``\boxed{}``/``\fbox{}`` (nested braces,
+``\boxed 5``) outside check/verification/discard remarks (``Check: $\boxed{2\cdot5+1=11}$``
+after ``$\boxed{5}$`` answers 5), else the last "final answer is X" / "Answer: X" phrase
+(filler such as "therefore" skipped), else "... is $X$" under a "Final Answer" heading or in
+the last sentence after ``</think>``. No answer → score 0, reason ``no_answer_found``; output
+cut at ``max_tokens`` → reason ``truncated`` (still scored if an answer was found).
 
 Equal means the same mathematical object:
 
@@ -30,13 +34,17 @@ Equal means the same mathematical object:
   unordered and ignore repeats; extra or missing members are wrong, so a hedge (``5 \text{ or }
   6``) never matches a single gold answer.
 - Tuples ``(a, b)`` are ordered and need brackets; a column/row vector equals the tuple of its
-  entries; matrices compare by shape and entries; intervals keep open/closed ends
-  (``[2,3)`` ≠ ``(2,3)``); unions, set differences, ``\mathbb{R}`` and one-variable
-  inequalities (``x < 2`` = ``(-\infty, 2)``, ``x < 2 \text{ or } x > 3`` =
-  ``(-\infty, 2) \cup (3, \infty)``, ``x \ne 3``) compare as sets of reals.
+  entries; a labelled point ``(x, y) = (1, 2)`` or ``x = 1, y = 2`` is the tuple of its
+  coordinates in alphabetical order of their names (``(r, \theta)``, ``(\rho, \theta, \phi)``
+  keep theirs), so ``y = -1, x = 3`` = ``(3, -1)``; matrices compare by shape and entries;
+  intervals keep open/closed ends (``[2,3)`` ≠ ``(2,3)``); unions, set differences,
+  ``\mathbb{R}`` and one-variable inequalities (``x < 2`` = ``(-\infty, 2)``,
+  ``x < 2 \text{ or } x > 3`` = ``(-\infty, 2) \cup (3, \infty)``, ``x \ne 3``) compare as
+  sets of reals.
 - Equations: ``x = 5`` = ``5`` (a lone variable on the left is a label), ``y = 5`` ≠ ``x = 5``;
   other equations match when ``lhs - rhs`` agree up to sign (the same plane written
-  ``-5x + 7y - 11z - 4 = 0`` matches; a multiple of it does not). ``x \in [a, b]`` = ``[a, b]``.
+  ``-5x + 7y - 11z - 4 = 0`` matches; a multiple of it does not). ``x \in [a, b]`` = ``[a, b]``;
+  ``x \in \{1, 2\}`` = ``1, 2``.
 - Based numerals compare as written: ``2516_8`` = ``2516_{8}`` = ``2516`` (digits read in the
   gold's base) but ≠ ``1358`` (its decimal value: the question asked for base 8); a decimal
   gold ``11`` ≠ ``1011_2`` (the question asked for base 10) but = ``11_{10}``.

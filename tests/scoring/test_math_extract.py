@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.scoring.math_extract import extract_answer, last_boxed, strip_thinking
+from evalkit.scoring.math_boxes import answer_box, find_boxes, is_remark
+from evalkit.scoring.math_extract import cut_run_on, extract_answer, last_boxed, strip_thinking
 
 CASES_PATH = Path(__file__).resolve().parents[1] / "cases" / "math_extract.jsonl"
 CASES = [json.loads(line) for line in CASES_PATH.read_text(encoding="utf-8").splitlines() if line]
@@ -32,6 +33,37 @@ def test_strip_thinking() -> None:
     assert strip_thinking("plain") == "plain"
 
 
+def test_case_ids_are_unique() -> None:
+    ids = [case["id"] for case in CASES]
+    assert len(ids) == len(set(ids))
+
+
+def test_cut_run_on_needs_an_answer_before_the_next_problem() -> None:
+    run_on = "So $\\boxed{14}$.\n\nProblem:\nFind x.\n\nSolution:\n$\\boxed{5}$"
+    assert cut_run_on(run_on) == "So $\\boxed{14}$."
+    restated = "Problem: find x.\nSolution: $\\boxed{5}$"
+    assert cut_run_on(restated) == restated
+    assert cut_run_on("The answer is 3.\nQuestion 2: next") == "The answer is 3."
+
+
+def test_answer_box_skips_remarks_but_not_corrections() -> None:
+    text = "So $\\boxed{5}$. Check: $\\boxed{11}$."
+    boxes = find_boxes(text)
+    assert [box.content(text) for box in boxes] == ["5", "11"]
+    assert is_remark(text, boxes[1], boxes[0].end)
+    stated = answer_box(text, boxes)
+    assert stated is not None and stated.content(text) == "5"
+    corrected = "So $\\boxed{5}$. Verify: no, that is wrong, so $\\boxed{6}$."
+    stated = answer_box(corrected, find_boxes(corrected))
+    assert stated is not None and stated.content(corrected) == "6"
+    assert answer_box("We discard $\\boxed{-3}$.", find_boxes("We discard $\\boxed{-3}$.")) is None
+
+
+def test_statement_fallback_method() -> None:
+    assert extract_answer("**Final Answer**\nThe sum is $4$.").method == "statement"
+    assert extract_answer("<think>a</think>The sum is $4$.").method == "statement"
+
+
 def test_last_boxed_skips_incomplete_and_empty_boxes() -> None:
     assert last_boxed(r"\boxed{1} \boxed{} \boxed{2") == "1"
     assert last_boxed(r"\boxed") is None
@@ -47,8 +79,31 @@ def test_last_boxed_skips_incomplete_and_empty_boxes() -> None:
         "The final answer is $" * 10000,
         "{" * 100000 + "\\boxed{1}",
         "<think>" * 10000,
+        "Final answer" + " " * 100000,
+        "answer" + " " * 100000 + "**" + " " * 100000,
+        "Final Answer\n" * 30000,
+        "\\boxed{1}" + "\n \n" * 50000 + "Problem:",
+        "check \\boxed{1} " * 20000,
+        "\\boxed{ " * 20000 + " }" * 20000,
+        "</think>" + "is **" * 30000,
+        "answer is " + "therefore " * 30000,
     ],
-    ids=["unclosed-boxes", "bare-boxes", "spaces", "open-dollars", "open-braces", "thinks"],
+    ids=[
+        "unclosed-boxes",
+        "bare-boxes",
+        "spaces",
+        "open-dollars",
+        "open-braces",
+        "thinks",
+        "phrase-spaces",
+        "phrase-bold-spaces",
+        "headings",
+        "run-on-blank-lines",
+        "check-cues",
+        "nested-boxes",
+        "open-bold",
+        "fillers",
+    ],  # fmt: skip
 )
 def test_extraction_is_linear_on_hostile_responses(response: str) -> None:
     start = time.monotonic()
