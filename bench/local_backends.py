@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -125,7 +126,35 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--max-tokens", type=int, default=128)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--path", help="measure only this path, in this process (internal)")
     args = parser.parse_args()
+    if args.path is None:
+        # Each path in its own process: llama.cpp's OpenMP thread team belongs to the thread that
+        # started it, and alternating two engines' teams in one process makes them spin against
+        # each other, which measures the bench, not the backend.
+        rates = {name: _measure_in_subprocess(name, args) for name in PATHS}
+        report(rates, args)
+        return
+    print(json.dumps(measure_paths(args)))
+
+
+PATHS = (
+    "raw llama_cpp",
+    "evalkit llamacpp",
+    "evalkit llamacpp, 5 at once",
+    "server via openai-compatible",
+)
+
+
+def _measure_in_subprocess(name: str, args: argparse.Namespace) -> float:
+    argv = [sys.executable, __file__, "--path", name, "--threads", str(args.threads),
+            "--max-tokens", str(args.max_tokens), "--repeats", str(args.repeats)]  # fmt: skip
+    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    return float(json.loads(out.strip().splitlines()[-1])[name])
+
+
+def measure_paths(args: argparse.Namespace) -> dict[str, float]:
+    """Measure the path named by ``args.path`` (its engine alone in this process)."""
     import llama_cpp
 
     model = resolve_local_model("smollm2-135m")
@@ -141,7 +170,8 @@ def main() -> None:
     # One event loop for every round: the HTTP backend's connection pool belongs to its loop.
     runner = asyncio.Runner()
     try:
-        rates = measure(make_rounds(runner, engine, backend, remote, args.max_tokens), args.repeats)
+        rounds = make_rounds(runner, engine, backend, remote, args.max_tokens)
+        rates = measure({args.path: rounds[args.path]}, args.repeats)
     finally:
         os.kill(server.pid, signal.SIGTERM)
         server.wait(timeout=15)
@@ -149,7 +179,7 @@ def main() -> None:
         runner.run(remote.aclose())
         runner.close()
         engine.close()
-    report(rates, args)
+    return rates
 
 
 def report(rates: dict[str, float], args: argparse.Namespace) -> None:
