@@ -66,6 +66,7 @@ def summarize_lines(
         macro[key] = {
             k: _rounded(macro_mean({g: m[k] for g, m in per.items() if k in m})) for k in names
         }
+    macro.update(nested_macros(scored, group_by, groups))
     counts = {
         "samples": len(lines),
         "scored": len(scored),
@@ -76,6 +77,39 @@ def summarize_lines(
         ),
     }
     return {"metrics": metrics, "groups": groups, "macro": macro, "counts": counts}
+
+
+def nested_macros(
+    scored: Sequence[Mapping[str, Any]], group_by: Sequence[str], groups: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Means of inner-group means within each outer group, e.g. a category's mean over subjects.
+
+    For every pair of breakdown fields where each ``inner`` value belongs to exactly one
+    ``outer`` value (every subject has one category), ``macro["<outer>/<inner>"][outer value]``
+    is the unweighted mean over its inner groups: how C-Eval and CMMLU report category scores.
+    """
+    out: dict[str, Any] = {}
+    for outer in group_by:
+        for inner in group_by:
+            owner: dict[str, set[str]] = {}
+            for ln in scored:
+                owner.setdefault(str(ln["metadata"].get(inner)), set()).add(
+                    str(ln["metadata"].get(outer))
+                )
+            if inner == outer or any(len(v) != 1 for v in owner.values()):
+                continue
+            table: dict[str, dict[str, list[float]]] = {}
+            for inner_value, (outer_value,) in sorted(owner.items()):
+                for metric, summary in groups[inner][inner_value].items():
+                    if "/" not in metric and summary.get("mean") is not None:
+                        table.setdefault(outer_value, {}).setdefault(metric, []).append(
+                            summary["mean"]
+                        )
+            out[f"{outer}/{inner}"] = {
+                o: {m: _rounded(math.fsum(v) / len(v)) for m, v in sorted(ms.items())}
+                for o, ms in sorted(table.items())
+            }
+    return out
 
 
 def _rounded(value: float) -> float | None:
