@@ -63,13 +63,18 @@ def test_real_gsm8k_prompt_shapes(shared_data):
     )
 
 
-def test_template_with_missing_field_fails_with_field_list(tmp_path, fixture_data):
+def copy_gsm8k(tmp_path: Path) -> Path:
+    """Copy the packaged gsm8k task folder, to break one of its templates in a test."""
     task_dir = tmp_path / "gsm8k"
-    src = Path(__file__).parent.parent / "tasks" / "gsm8k"
     task_dir.mkdir()
-    for f in src.iterdir():
+    for f in (Path(__file__).parent.parent / "tasks" / "gsm8k").iterdir():
         if f.is_file():
             (task_dir / f.name).write_bytes(f.read_bytes())
+    return task_dir
+
+
+def test_template_with_missing_field_fails_with_field_list(tmp_path, fixture_data):
+    task_dir = copy_gsm8k(tmp_path)
     (task_dir / "zeroshot_cot.jinja").write_text("{{ problem }}")
     cfg = RunConfig(
         model="mock/echo", tasks=("gsm8k",), data_dir=fixture_data, tasks_dir=(tmp_path,)
@@ -81,12 +86,7 @@ def test_template_with_missing_field_fails_with_field_list(tmp_path, fixture_dat
 
 
 def test_templates_cannot_reach_python_internals(tmp_path, fixture_data):
-    task_dir = tmp_path / "gsm8k"
-    src = Path(__file__).parent.parent / "tasks" / "gsm8k"
-    task_dir.mkdir()
-    for f in src.iterdir():
-        if f.is_file():
-            (task_dir / f.name).write_bytes(f.read_bytes())
+    task_dir = copy_gsm8k(tmp_path)
     (task_dir / "zeroshot_cot.jinja").write_text(
         "{{ question.__class__.__mro__[1].__subclasses__() }}"
     )
@@ -98,12 +98,7 @@ def test_templates_cannot_reach_python_internals(tmp_path, fixture_data):
 
 
 def test_template_runtime_error_is_a_task_error(tmp_path, fixture_data):
-    task_dir = tmp_path / "gsm8k"
-    src = Path(__file__).parent.parent / "tasks" / "gsm8k"
-    task_dir.mkdir()
-    for f in src.iterdir():
-        if f.is_file():
-            (task_dir / f.name).write_bytes(f.read_bytes())
+    task_dir = copy_gsm8k(tmp_path)
     (task_dir / "zeroshot_cot.jinja").write_text("{{ question + 1 }}")
     cfg = RunConfig(model="mock/echo", tasks=("gsm8k",), data_dir=fixture_data, tasks_dir=(tmp_path,))
     with pytest.raises(TaskSpecError, match="zeroshot_cot.jinja: cannot render sample .*TypeError"):
