@@ -64,7 +64,10 @@ def cache_key(
         else None,
         "prompt": request.prompt,
         "params": params,
+        # Sampled answers are draws: each sample and epoch keeps its own entry. Greedy answers
+        # are shared by any request with the same prompt.
         "epoch": request.epoch if request.params.temperature > 0 else 0,
+        "sample": request.sample_id if request.params.temperature > 0 else None,
     }
     text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

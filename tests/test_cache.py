@@ -67,3 +67,13 @@ def test_replay_file_with_a_non_object_line_is_refused(tmp_path):
     path.write_text('{"id": "a", "completion": "x"}\n[1, 2]\n')
     with pytest.raises(ConfigError, match="bad.jsonl:2: expected a JSON object"):
         make_replay(str(path), BackendOptions())
+
+
+def test_sampled_answers_keep_one_entry_per_sample_and_epoch():
+    from dataclasses import replace
+
+    hot = replace(REQ, params=GenerateParams(temperature=0.7))
+    keys = {cache_key(IDENT, replace(hot, sample_id=s, epoch=e)) for s in ("s1", "s2") for e in (0, 1)}
+    assert len(keys) == 4
+    greedy = {cache_key(IDENT, replace(REQ, sample_id=s, epoch=e)) for s in ("s1", "s2") for e in (0, 1)}
+    assert len(greedy) == 1
