@@ -22,6 +22,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -115,10 +116,8 @@ def questions() -> list[str]:
         return [json.loads(next(handle))["question"] for _ in range(5)]
 
 
-@pytest.fixture(scope="module")
-def in_process_outputs(model_path: Path, questions: list[str]) -> list[str]:
-    options = BackendOptions(model_args={"n_threads": THREADS})
-    backend = PROVIDERS.get("llamacpp")("smollm2-135m", options)
+def greedy_outputs(backend: Any, questions: list[str]) -> list[str]:
+    """Ask ``backend`` each question greedily, one at a time, then close it."""
     params = GenerateParams(max_tokens=MAX_TOKENS, temperature=0.0)
 
     async def go() -> list[str]:
@@ -132,6 +131,13 @@ def in_process_outputs(model_path: Path, questions: list[str]) -> list[str]:
             await backend.aclose()
 
     return asyncio.run(go())
+
+
+@pytest.fixture(scope="module")
+def in_process_outputs(model_path: Path, questions: list[str]) -> list[str]:
+    options = BackendOptions(model_args={"n_threads": THREADS})
+    backend = PROVIDERS.get("llamacpp")("smollm2-135m", options)
+    return greedy_outputs(backend, questions)
 
 
 def test_server_gives_the_in_process_greedy_outputs(
@@ -181,16 +187,4 @@ def test_evalkit_openai_compatible_backend_gives_the_in_process_outputs(
     # llama_cpp.server defaults to repeat_penalty=1.1; the in-process engine applies none.
     options = BackendOptions(base_url=server_url, model_args={"extra.repeat_penalty": "1.0"})
     backend = PROVIDERS.get("openai-compatible")(SERVED_NAME, options)
-    params = GenerateParams(max_tokens=MAX_TOKENS, temperature=0.0)
-
-    async def go() -> list[str]:
-        try:
-            requests = [
-                Request(f"g{i}", params, messages=(Message("user", q),))
-                for i, q in enumerate(questions)
-            ]
-            return [(await backend.generate(r)).text for r in requests]
-        finally:
-            await backend.aclose()
-
-    assert asyncio.run(go()) == in_process_outputs
+    assert greedy_outputs(backend, questions) == in_process_outputs
