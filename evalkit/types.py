@@ -16,23 +16,86 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Role = Literal["system", "user", "assistant"]
-"""Who speaks a chat message."""
+Role = Literal["system", "user", "assistant", "tool", "environment"]
+"""Who speaks a chat message: ``tool`` carries a native tool result (OpenAI protocol);
+``environment`` carries a tool result in text protocols (InternLM2's interpreter role)."""
 
 FinishReason = Literal["stop", "length", "content_filter", "tool_calls", "unknown"]
 """Why the model stopped: ``length`` means the output was truncated at ``max_tokens``."""
 
 
 @dataclass(frozen=True, slots=True)
+class ToolCall:
+    """A call the model asked for.
+
+    Attributes:
+        id: The call's id (the backend's, or ``call_<n>`` when the protocol has none).
+        name: The tool's name as the model wrote it (may name no declared tool).
+        arguments: The arguments exactly as the model wrote them (JSON text for native calls,
+            the raw block for text protocols); parsed only by the tool that runs it.
+    """
+
+    id: str
+    name: str
+    arguments: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the OpenAI wire form of an assistant's tool call."""
+        return {
+            "id": self.id,
+            "type": "function",
+            "function": {"name": self.name, "arguments": self.arguments},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSpec:
+    """A tool offered to the model: name, description and JSON-schema parameters."""
+
+    name: str
+    description: str
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the OpenAI ``tools`` entry."""
+        return {
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": self.description,
+                "parameters": dict(self.parameters),
+            },
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
-    """One chat turn."""
+    """One chat turn.
+
+    Attributes:
+        role: Who speaks.
+        content: The text of the turn.
+        tool_calls: Calls an assistant turn asked for (native tool protocol).
+        tool_call_id: For a ``tool`` turn, the id of the call it answers.
+        name: For a ``tool`` turn, the tool's name.
+    """
 
     role: Role
     content: str
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str | None = None
+    name: str | None = None
 
-    def to_dict(self) -> dict[str, str]:
-        """Return the OpenAI wire form ``{"role": ..., "content": ...}``."""
-        return {"role": self.role, "content": self.content}
+    def to_dict(self) -> dict[str, Any]:
+        """Return the OpenAI wire form; plain turns stay ``{"role": ..., "content": ...}``."""
+        out: dict[str, Any] = {"role": self.role, "content": self.content}
+        if self.tool_calls:
+            out["tool_calls"] = [c.to_dict() for c in self.tool_calls]
+        if self.tool_call_id is not None:
+            out["tool_call_id"] = self.tool_call_id
+        if self.name is not None:
+            out["name"] = self.name
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,13 +162,17 @@ class Request:
     prompt: str | None = None
     epoch: int = 0
     sample_index: int = -1
+    tools: tuple[ToolSpec, ...] = ()
+    """Tools offered natively (OpenAI ``tools``); empty for plain generation."""
+    tool_choice: str | None = None
+    """``auto``, ``none`` or ``required``; ``None`` leaves it to the server."""
 
     @property
     def is_chat(self) -> bool:
         """Whether the request goes to a chat endpoint."""
         return self.messages is not None
 
-    def prompt_json(self) -> list[dict[str, str]] | str:
+    def prompt_json(self) -> list[dict[str, Any]] | str:
         """Return the prompt in the form it is recorded in ``samples.jsonl``."""
         if self.messages is not None:
             return [m.to_dict() for m in self.messages]
@@ -132,6 +199,8 @@ class Completion:
     cached: bool = False
     option_logprobs: tuple[float, ...] | None = None
     """Log-likelihood of each option, when the answer was chosen by ranking options."""
+    tool_calls: tuple[ToolCall, ...] = ()
+    """Native tool calls in the reply (``finish_reason`` is then usually ``tool_calls``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +229,12 @@ class Score:
 
 @dataclass(frozen=True, slots=True)
 class SampleResult:
-    """Everything recorded about one sample: request, completion, score or error."""
+    """Everything recorded about one sample: request, completion, score or error.
+
+    ``completion`` is the final model reply; ``transcript`` holds every turn after the prompt
+    for multi-turn solvers (assistant turns with their tool calls, tool results), empty for
+    one-request samples.
+    """
 
     sample: Sample
     request: Request
@@ -168,3 +242,4 @@ class SampleResult:
     score: Score | None
     error: str | None = None
     attempts: int = 1
+    transcript: tuple[Message, ...] = ()
