@@ -3,7 +3,7 @@
 Usage: python bench/mmlu_prompts.py [--variant loglikelihood] [--repeat 3]
 
 Reads ``$EVALKIT_DATA_DIR/mmlu`` (default ``<repo>/../shared/data``) and runs the whole planning
-stage (:func:`evalkit.plan.plan_task`: read the 57 test and 57 dev CSVs, build samples, pick five
+stage (:func:`evalkit.task.plan.plan_task`: read the 57 test and 57 dev CSVs, build samples, pick five
 dev examples of the same subject, render every request). The first round includes importing the
 task and compiling its templates; later rounds show the steady state. Target: at least
 2,000 docs/s on 2 cores (the whole test set in under 10 s).
@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from evalkit.config import RunConfig, TaskRef  # noqa: E402
-from evalkit.plan import plan_task  # noqa: E402
+from evalkit.task.plan import plan_task  # noqa: E402
 
 TARGET_DOCS_PER_S = 2000.0
 

@@ -22,27 +22,27 @@ _EXPORTS = {
     "Capabilities": "evalkit.backends",
     "Completion": "evalkit.types",
     "EvalkitError": "evalkit.errors",
-    "GateReport": "evalkit.gate",
+    "GateReport": "evalkit.reports.gate",
     "GenerateParams": "evalkit.types",
     "Message": "evalkit.types",
     "PROVIDERS": "evalkit.backends",
     "Request": "evalkit.types",
     "RunConfig": "evalkit.config",
-    "RunRecord": "evalkit.results",
+    "RunRecord": "evalkit.records.io",
     "SCORERS": "evalkit.scoring",
     "Sample": "evalkit.types",
     "SampleResult": "evalkit.types",
     "Score": "evalkit.types",
     "Scorer": "evalkit.scoring",
-    "TaskOutcome": "evalkit.runner",
-    "build_table": "evalkit.report",
-    "compare": "evalkit.compare",
-    "gate": "evalkit.gate",
-    "publish": "evalkit.publish",
-    "read_record": "evalkit.results",
-    "read_samples": "evalkit.results",
-    "rescore": "evalkit.rescore",
-    "run": "evalkit.runner",
+    "TaskOutcome": "evalkit.engine.pipeline",
+    "build_table": "evalkit.reports.table",
+    "compare": "evalkit.reports.compare",
+    "gate": "evalkit.reports.gate",
+    "publish": "evalkit.records.publish",
+    "read_record": "evalkit.records.io",
+    "read_samples": "evalkit.records.io",
+    "rescore": "evalkit.records.rescore",
+    "run": "evalkit.engine.pipeline",
 }
 
 __all__ = [
@@ -78,15 +78,15 @@ __all__ = [
 
 if TYPE_CHECKING:
     from evalkit.backends import PROVIDERS, Backend, BackendIdentity, BackendOptions, Capabilities
-    from evalkit.compare import compare
+    from evalkit.reports.compare import compare
     from evalkit.config import RunConfig
     from evalkit.errors import EvalkitError
-    from evalkit.gate import GateReport, gate
-    from evalkit.publish import publish
-    from evalkit.report import build_table
-    from evalkit.rescore import rescore
-    from evalkit.results import RunRecord, read_record, read_samples
-    from evalkit.runner import TaskOutcome, run
+    from evalkit.reports.gate import GateReport, gate
+    from evalkit.records.publish import publish
+    from evalkit.reports.table import build_table
+    from evalkit.records.rescore import rescore
+    from evalkit.records.io import RunRecord, read_record, read_samples
+    from evalkit.engine.pipeline import TaskOutcome, run
     from evalkit.scoring import SCORERS, Scorer
     from evalkit.types import (
         Completion,

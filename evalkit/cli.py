@@ -111,15 +111,15 @@ def _config_from(args: argparse.Namespace) -> RunConfig:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """``evalkit run``."""
-    from evalkit.display import make_display
-    from evalkit.runner import run
+    from evalkit.engine.display import make_display
+    from evalkit.engine.pipeline import run
 
     config = _config_from(args)
     if not config.tasks:
         raise ConfigError("--tasks is empty: name at least one task (see 'evalkit list tasks')")
     outcomes = run(config, display=make_display(args.quiet), resume=args.resume)
     if not args.quiet:
-        from evalkit.report import build_table, to_markdown
+        from evalkit.reports.table import build_table, to_markdown
 
         sys.stderr.write("\n" + to_markdown(build_table([o.run_dir for o in outcomes])))
     for out in outcomes:
@@ -130,7 +130,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     """``evalkit list tasks|backends|scorers``."""
     if args.what == "tasks":
-        from evalkit.tasks import discover, load_task
+        from evalkit.task.spec import discover, load_task
 
         for name, path in sorted(discover(tuple(args.tasks_dir)).items()):
             spec = load_task(path).spec
@@ -149,7 +149,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_table(args: argparse.Namespace) -> int:
     """``evalkit table RUN...``."""
-    from evalkit.report import build_table, render
+    from evalkit.reports.table import build_table, render
 
     sys.stdout.write(render(build_table(args.runs, by=args.by), args.format))
     return EXIT_OK
@@ -157,8 +157,8 @@ def cmd_table(args: argparse.Namespace) -> int:
 
 def cmd_rescore(args: argparse.Namespace) -> int:
     """``evalkit rescore RUN...``."""
-    from evalkit.report import build_table, render
-    from evalkit.rescore import rescore
+    from evalkit.reports.table import build_table, render
+    from evalkit.records.rescore import rescore
 
     for run_dir in args.runs:
         rescore(run_dir, args.data_dir)
@@ -168,7 +168,7 @@ def cmd_rescore(args: argparse.Namespace) -> int:
 
 def cmd_publish(args: argparse.Namespace) -> int:
     """``evalkit publish RUN... --to DIR``."""
-    from evalkit.publish import publish
+    from evalkit.records.publish import publish
 
     for run_dir in args.runs:
         print(publish(run_dir, args.to))
@@ -177,7 +177,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 def cmd_cache(args: argparse.Namespace) -> int:
     """``evalkit cache stats|clear``."""
-    from evalkit.cache import ResponseCache, default_cache_dir
+    from evalkit.engine.cache import ResponseCache, default_cache_dir
 
     cache = ResponseCache(args.cache_dir or default_cache_dir())
     try:
@@ -193,7 +193,7 @@ def cmd_cache(args: argparse.Namespace) -> int:
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
     """``evalkit leaderboard [RESULTS_DIR] -o FILE [--check]``."""
-    from evalkit.leaderboard import is_current, write
+    from evalkit.reports.leaderboard import is_current, write
 
     if not args.check:
         write(args.results_dir, args.output)
@@ -211,7 +211,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """``evalkit compare BASE CAND``."""
-    from evalkit.compare import compare, to_json, to_markdown
+    from evalkit.reports.compare import compare, to_json, to_markdown
 
     comparison = compare(args.base, args.cand)
     text = to_json(comparison) if args.format == "json" else to_markdown(comparison, args.max_flips)
@@ -221,7 +221,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_gate(args: argparse.Namespace) -> int:
     """``evalkit gate --baseline ... --candidate ...``."""
-    from evalkit.gate import check, gate, junit_xml, summary_markdown, write_text
+    from evalkit.reports.gate import check, gate, junit_xml, summary_markdown, write_text
 
     report = gate(
         args.baseline, args.candidate, args.max_drop, args.alpha, correction=args.correction

@@ -32,7 +32,7 @@ from pathlib import Path
 import pytest
 
 from evalkit.cli import main
-from evalkit.results import RUN_FILE, SAMPLES_FILE, read_record, read_samples
+from evalkit.records.io import RUN_FILE, SAMPLES_FILE, read_record, read_samples
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 ROWS = (FIXTURES / "data" / "echo" / "test.jsonl").read_text().splitlines()
@@ -433,7 +433,7 @@ def test_injected_enospc_on_fsync(capsys, ws, monkeypatch):
     def full(fd: int) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr("evalkit.results.os.fsync", full)
+    monkeypatch.setattr("evalkit.records.io.os.fsync", full)
     before = snapshot(ws.runs)
     code, err = run_cli(capsys, ws.run_argv())
     assert_one_line(code, err, 2, "run.json: No space left on device")

@@ -7,7 +7,7 @@ import pytest
 from evalkit.backends import BackendIdentity, BackendOptions
 from evalkit.backends.openai_api import make_openai_compatible
 from evalkit.backends.replay import make_replay
-from evalkit.cache import ResponseCache, cache_key
+from evalkit.engine.cache import ResponseCache, cache_key
 from evalkit.errors import ConfigError, TransientBackendError
 from evalkit.types import Completion, GenerateParams, Message, Request
 

@@ -5,10 +5,10 @@ import time
 
 import pytest
 
-from evalkit import tasks as tasks_module
-from evalkit.data import fingerprint, load_hub, load_local, row_id, subset, to_samples
+from evalkit.task import spec as tasks_module
+from evalkit.task.data import fingerprint, load_hub, load_local, row_id, subset, to_samples
 from evalkit.errors import DataError
-from evalkit.tasks import DatasetSpec, discover
+from evalkit.task.spec import DatasetSpec, discover
 from evalkit.types import Sample
 
 
@@ -78,6 +78,6 @@ def test_entry_point_task_folders_are_discovered(tmp_path, monkeypatch, fixture_
         def load(self):
             return str(fixture_tasks)
 
-    monkeypatch.setattr(tasks_module, "entry_points", lambda group: [FakeEntryPoint()] if group == "evalkit.tasks" else [])
+    monkeypatch.setattr(tasks_module, "entry_points", lambda group: [FakeEntryPoint()] if group == "evalkit.task.spec" else [])
     assert "echo_exact" in discover()
     json.dumps(sorted(discover()))

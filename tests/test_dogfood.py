@@ -13,9 +13,9 @@ import pytest
 
 from evalkit.cli import main
 from evalkit.config import RunConfig
-from evalkit.gate import gate
-from evalkit.results import read_record, read_samples
-from evalkit.runner import run
+from evalkit.reports.gate import gate
+from evalkit.records.io import read_record, read_samples
+from evalkit.engine.pipeline import run
 
 REPO = Path(__file__).resolve().parent.parent
 BASELINE = REPO / "results" / "baseline"

@@ -6,7 +6,7 @@ import os
 import pytest
 
 from evalkit.cli import main
-from evalkit.results import read_record, read_samples
+from evalkit.records.io import read_record, read_samples
 
 
 def run_cli(capsys, *argv):

@@ -9,8 +9,8 @@ from support.synthetic_runs import sample_lines, simulated_pair, write_run
 
 from evalkit.cli import main
 from evalkit.errors import ConfigError, GateFailed
-from evalkit.gate import check, gate, holm, junit_xml, summary_markdown
-from evalkit.paired import paired_drop_test
+from evalkit.reports.gate import check, gate, holm, junit_xml, summary_markdown
+from evalkit.stats.paired import paired_drop_test
 
 N = 1319
 

@@ -6,8 +6,8 @@ from evalkit.backends import BackendIdentity, Capabilities
 from evalkit.backends.mock import echo
 from evalkit.config import RunConfig
 from evalkit.errors import TransientBackendError
-from evalkit.limiter import AdaptiveLimiter
-from evalkit.runner import run
+from evalkit.engine.limiter import AdaptiveLimiter
+from evalkit.engine.pipeline import run
 from evalkit.types import Completion, Request
 
 

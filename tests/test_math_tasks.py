@@ -1,9 +1,9 @@
 """MATH-500 and full MATH task definitions through the whole pipeline."""
 
 from evalkit.config import RunConfig, TaskRef
-from evalkit.plan import plan_task
-from evalkit.results import read_samples
-from evalkit.runner import run
+from evalkit.task.plan import plan_task
+from evalkit.records.io import read_samples
+from evalkit.engine.pipeline import run
 
 
 def test_math500_reference_solutions_score_100_percent(tmp_path, shared_data):

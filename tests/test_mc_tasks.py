@@ -16,11 +16,11 @@ from support.server_responders import write_mc_answers
 from evalkit.backends.openai_api import _label_logprobs
 from evalkit.cli import main
 from evalkit.config import RunConfig, TaskRef
-from evalkit.data import load_adapter
+from evalkit.task.data import load_adapter
 from evalkit.errors import ConfigError, DataError, FatalBackendError
-from evalkit.plan import plan_task
-from evalkit.results import read_record, read_samples
-from evalkit.tasks import find_task
+from evalkit.task.plan import plan_task
+from evalkit.records.io import read_record, read_samples
+from evalkit.task.spec import find_task
 
 GOLDEN = Path(__file__).parent / "golden"
 EXAM = Path(__file__).parent / "fixtures" / "exam"
@@ -390,7 +390,7 @@ def test_real_exams_load_whole(shared_data, task, rows, subjects, categories):
 
 def test_ranking_method_is_recorded_and_impossible_modes_refused(capsys, tmp_path, fixture_data, openai_server):
     from evalkit.cli import main
-    from evalkit.results import read_record
+    from evalkit.records.io import read_record
 
     base = ["run", "--model", "openai-compatible/fake-model", "--base-url", openai_server.base_url,
             "--data-dir", str(fixture_data), "--output-dir", str(tmp_path), "--quiet", "--no-cache"]

@@ -1,4 +1,4 @@
-"""Tests of evalkit.metrics (run summaries) against hand-computed values and simulation."""
+"""Tests of evalkit.stats.metrics (run summaries) against hand-computed values and simulation."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from evalkit.metrics import (
+from evalkit.stats.metrics import (
     MetricSummary,
     aggregate,
     grouped,
@@ -244,7 +244,7 @@ def test_grouped_and_macro_mean() -> None:
 def test_docstring_examples() -> None:
     import doctest
 
-    import evalkit.metrics
+    import evalkit.stats.metrics
 
-    result = doctest.testmod(evalkit.metrics)
+    result = doctest.testmod(evalkit.stats.metrics)
     assert result.attempted >= 1 and result.failed == 0

@@ -1,4 +1,4 @@
-"""Tests of evalkit.paired against exact values, scipy, and simulation."""
+"""Tests of evalkit.stats.paired against exact values, scipy, and simulation."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import optimize, stats  # type: ignore[import-untyped]
 
-from evalkit.paired import (
+from evalkit.stats.paired import (
     PairedDiff,
     discordant_pairs,
     mcnemar_exact,
@@ -261,7 +261,7 @@ def test_wald_path_for_weighted_and_fractional_scores() -> None:
 def test_docstring_examples() -> None:
     import doctest
 
-    import evalkit.paired
+    import evalkit.stats.paired
 
-    result = doctest.testmod(evalkit.paired)
+    result = doctest.testmod(evalkit.stats.paired)
     assert result.attempted >= 1 and result.failed == 0

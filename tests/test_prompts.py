@@ -8,7 +8,7 @@ import pytest
 
 from evalkit.config import RunConfig, TaskRef
 from evalkit.errors import TaskSpecError
-from evalkit.plan import plan_task
+from evalkit.task.plan import plan_task
 
 GOLDEN = Path(__file__).parent / "golden"
 

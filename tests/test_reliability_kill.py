@@ -36,7 +36,7 @@ from support.openai_server import FakeOpenAIServer, ServerOptions
 from support.server_http import HttpRequest
 
 from evalkit.cli import main
-from evalkit.results import RUN_FILE, SAMPLES_FILE, read_record, read_samples
+from evalkit.records.io import RUN_FILE, SAMPLES_FILE, read_record, read_samples
 
 REPO = Path(__file__).resolve().parent.parent
 N_SAMPLES = 200
@@ -73,9 +73,9 @@ max_tokens = 16
 # n-th time the point is reached). The patches only decide *when* to die; the writes are real.
 KILLER = r"""
 import json, os, signal, sys
-import evalkit.cache as cache
-import evalkit.results as results
-import evalkit.runner as runner
+import evalkit.engine.cache as cache
+import evalkit.records.io as results
+import evalkit.engine.pipeline as runner
 from evalkit.cli import main
 
 point, _, nth = os.environ["KILL_AT"].rpartition(":")

@@ -10,8 +10,8 @@ from evalkit.backends import BackendIdentity, Capabilities
 from evalkit.backends.mock import MockBackend, echo
 from evalkit.config import RunConfig
 from evalkit.errors import ErrorRateExceeded, FatalBackendError, TransientBackendError
-from evalkit.results import read_record, read_samples
-from evalkit.runner import run
+from evalkit.records.io import read_record, read_samples
+from evalkit.engine.pipeline import run
 from evalkit.types import Completion, Request
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from test_reliability_kill import write_task
 
-from evalkit.results import read_record, read_samples
+from evalkit.records.io import read_record, read_samples
 
 KEY = "sk-live-7Hq2Zx9Wv4Lp0Ab3Cd5Ef"
 URL_PASSWORD = "urlpass-Gh8Jk1Mn"

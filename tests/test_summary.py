@@ -1,6 +1,6 @@
 """Run summaries computed from sample lines."""
 
-from evalkit.summary import summarize_lines
+from evalkit.records.summary import summarize_lines
 
 
 def line(i, subject, category, score, error=None):

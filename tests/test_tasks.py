@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from evalkit.errors import ConfigError, TaskSpecError, UnknownNameError
-from evalkit.tasks import discover, find_task, load_task, resolve
+from evalkit.task.spec import discover, find_task, load_task, resolve
 
 GOOD = """
 name = "{name}"

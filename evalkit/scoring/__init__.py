@@ -73,9 +73,9 @@ ScorerFactory = Callable[[Mapping[str, Any]], "Scorer | ResourceScorer"]
 SCORERS: Registry[ScorerFactory] = Registry(
     "scorer",
     {
-        "gsm8k": "evalkit.scoring.numeric:make_gsm8k_scorer",
-        "math": "evalkit.scoring.math_equiv:make_math_scorer",
-        "choice": "evalkit.scoring.choice:make_choice_scorer",
+        "gsm8k": "evalkit.scoring.numeric.scorer:make_gsm8k_scorer",
+        "math": "evalkit.scoring.math.scorer:make_math_scorer",
+        "choice": "evalkit.scoring.choice.scorer:make_choice_scorer",
         "ifeval": "evalkit.scoring.ifeval:make_ifeval_scorer",
         "exact": "evalkit.scoring.exact:make_exact_scorer",
     },

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from evalkit.data import row_id
+from evalkit.task.data import row_id
 from evalkit.types import Sample
 
 LETTERS = "ABCD"

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from evalkit.data import row_id
+from evalkit.task.data import row_id
 from evalkit.types import Sample
 
 CALCULATOR_TAG = re.compile(r"<<[^<>]*>>")

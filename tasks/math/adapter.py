@@ -10,8 +10,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from evalkit.data import row_id
-from evalkit.scoring.math_extract import last_boxed
+from evalkit.task.data import row_id
+from evalkit.scoring.math.extract import last_boxed
 from evalkit.types import Sample
 
 LEVEL = re.compile(r"Level (\d)")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.scoring.math_boxes import answer_box, find_boxes, is_remark
-from evalkit.scoring.math_extract import cut_run_on, extract_answer, last_boxed, strip_thinking
+from evalkit.scoring.math.boxes import answer_box, find_boxes, is_remark
+from evalkit.scoring.math.extract import cut_run_on, extract_answer, last_boxed, strip_thinking
 
 CASES_PATH = Path(__file__).resolve().parents[1] / "cases" / "math_extract.jsonl"
 CASES = [json.loads(line) for line in CASES_PATH.read_text(encoding="utf-8").splitlines() if line]

@@ -11,11 +11,11 @@ import pytest
 import sympy
 import sympy.parsing.sympy_parser
 
-from evalkit.scoring.math_equiv import is_equiv
-from evalkit.scoring.math_errors import AbsurdAnswerError, AnswerSyntaxError
-from evalkit.scoring.math_normalize import normalize_answer
-from evalkit.scoring.math_parse import parse_answer
-from evalkit.scoring.math_value import Bracketed, MatrixValue, Relation, Scalar, SetLiteral
+from evalkit.scoring.math.scorer import is_equiv
+from evalkit.scoring.math.errors import AbsurdAnswerError, AnswerSyntaxError
+from evalkit.scoring.math.normalize import normalize_answer
+from evalkit.scoring.math.parse import parse_answer
+from evalkit.scoring.math.value import Bracketed, MatrixValue, Relation, Scalar, SetLiteral
 
 CASES_PATH = Path(__file__).resolve().parents[1] / "cases" / "math_equiv.jsonl"
 

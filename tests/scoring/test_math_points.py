@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from evalkit.scoring.math_normalize import normalize_answer
-from evalkit.scoring.math_parse import parse_answer
-from evalkit.scoring.math_points import assignments_point, conventional_order, labelled_point
+from evalkit.scoring.math.normalize import normalize_answer
+from evalkit.scoring.math.parse import parse_answer
+from evalkit.scoring.math.points import assignments_point, conventional_order, labelled_point
 
 
 def test_conventional_order() -> None:

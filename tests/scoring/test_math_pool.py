@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from evalkit.scoring import math_pool
-from evalkit.scoring.math_equiv import MathChecker
-from evalkit.scoring.math_pool import WorkerStartError, shared_checker
+from evalkit.scoring.math.scorer import MathChecker
+from evalkit.scoring.math.pool import WorkerStartError, shared_checker
 
 # Refused structurally before sympy evaluates anything.
 ADVERSARIAL = [

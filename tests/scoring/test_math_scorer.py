@@ -8,7 +8,7 @@ import pytest
 
 from evalkit.errors import ConfigError
 from evalkit.scoring import SCORERS
-from evalkit.scoring.math_equiv import MathChecker, MathScorer, make_math_scorer
+from evalkit.scoring.math.scorer import MathChecker, MathScorer, make_math_scorer
 from evalkit.types import Completion, Sample
 
 

@@ -15,7 +15,7 @@ from evalkit.scoring import SCORERS
 from evalkit.scoring import numeric as numeric_module
 from evalkit.scoring import numeric_extract as extract_module
 from evalkit.scoring import numeric_read as read_module
-from evalkit.scoring.numeric import (
+from evalkit.scoring.numeric.scorer import (
     GSM8KScorer,
     answer_text,
     format_number,
@@ -23,7 +23,7 @@ from evalkit.scoring.numeric import (
     response_part,
     same_number,
 )
-from evalkit.scoring.numeric_extract import extract_answers, read_statement
+from evalkit.scoring.numeric.extract import extract_answers, read_statement
 from evalkit.types import Completion, FinishReason, Sample, Score
 
 CASES_FILE = Path(__file__).resolve().parents[1] / "cases" / "gsm8k_extraction.jsonl"

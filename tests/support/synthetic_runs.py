@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from evalkit.results import RunRecord, write_record, write_samples_sorted
+from evalkit.records.io import RunRecord, write_record, write_samples_sorted
 
 DATA_SHA = "d" * 64
 SELECTION_SHA = "5" * 64

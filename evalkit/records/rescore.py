@@ -1,0 +1,106 @@
+"""Re-scoring a finished run with the current scorers, without calling any model.
+
+The task is planned again from the run's recorded configuration so that every sample is rebuilt
+exactly (target, options, metadata); a run whose data no longer matches its fingerprint is
+refused. The stored completions are scored again and the run's metrics rewritten in place.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from evalkit.config import RunConfig, TaskRef
+from evalkit.errors import ResultsError
+from evalkit.task.plan import plan_task
+from evalkit.records.io import (
+    RunRecord,
+    read_record,
+    read_samples,
+    sample_line,
+    utc_now,
+    write_record,
+    write_samples_sorted,
+)
+from evalkit.scoring import SCORERS, Scorer
+from evalkit.records.summary import finalize_record
+from evalkit.types import Completion, Request, Sample, SampleResult, Usage
+
+
+def _config(record: RunRecord, data_dir: Path | None) -> RunConfig:
+    try:
+        config = RunConfig.model_validate(record.config)
+    except ValidationError as exc:
+        raise ResultsError(
+            f"run {record.run_id}: recorded config is invalid ({exc.error_count()} errors)"
+        ) from None
+    return config.model_copy(update={"data_dir": data_dir}) if data_dir is not None else config
+
+
+def _completion(line: dict[str, Any]) -> Completion:
+    usage = line.get("usage") or {}
+    return Completion(
+        text=line["completion"],
+        finish_reason=line.get("finish_reason") or "unknown",
+        usage=Usage(int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0))),
+        latency_s=float(line.get("latency_s") or 0.0),
+        option_logprobs=tuple(line["option_logprobs"]) if line.get("option_logprobs") else None,
+    )
+
+
+def _rescored(
+    line: dict[str, Any], sample: Sample, request: Request, scorer: Scorer
+) -> dict[str, Any]:
+    completion = _completion(line)
+    result = SampleResult(
+        sample,
+        replace(request, epoch=int(line.get("epoch", 0))),
+        completion,
+        scorer.score(sample, completion),
+        attempts=int(line.get("attempts", 1)),
+    )
+    # Latency and prompt are facts of the original run, not of the scoring.
+    return {**sample_line(result), "latency_s": line.get("latency_s"), "prompt": line.get("prompt")}
+
+
+def rescore(run_dir: Path, data_dir: Path | None = None) -> RunRecord:
+    """Score the stored completions of ``run_dir`` again and rewrite its metrics.
+
+    Raises:
+        ResultsError: the run is unreadable or redacted, or its data changed since it was
+            recorded.
+    """
+    record = read_record(run_dir)
+    if record.redacted:
+        raise ResultsError(
+            f"run {record.run_id} is a published copy without model outputs; rescore the original"
+        )
+    plan = plan_task(TaskRef.parse(record.task["label"]), _config(record, data_dir))
+    if plan.data.sha256 != record.dataset.get("sha256"):
+        raise ResultsError(
+            f"run {record.run_id}: the dataset changed since the run (sha256 differs); "
+            "cannot rescore"
+        )
+    by_id = {s.id: (s, r) for s, r in zip(plan.samples, plan.requests, strict=True)}
+    scorer = SCORERS.get(plan.task.definition.spec.scorer)(plan.task.params)
+    started = time.monotonic()
+    lines = [
+        _rescored(line, *by_id[line["id"]], scorer)
+        if line.get("completion") is not None and line["id"] in by_id
+        else line
+        for line in read_samples(run_dir)
+    ]
+    write_samples_sorted(run_dir, lines)
+    final = finalize_record(record, lines, float(record.timings.get("wall_s", 0.0)))
+    final = final.model_copy(
+        update={
+            "timings": {**record.timings, "rescore_s": round(time.monotonic() - started, 3)},
+            "finished_at": record.finished_at or utc_now(),
+        }
+    )
+    write_record(run_dir, final)
+    return final

@@ -1,0 +1,1 @@
+"""Multiple-choice answers: reading the committed option letter (or option text) from a reply."""

@@ -1,0 +1,194 @@
+"""Task plans: everything decided before the first model call.
+
+Planning resolves the task and its variant, loads the data, turns rows into samples, picks the
+subset and the few-shot examples, and renders every request. All of it is cheap and
+deterministic, so any mistake in a task file or dataset fails here, before money is spent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from evalkit.config import RunConfig, TaskRef, resolve_data_dir
+from evalkit.task.data import (
+    LoadedSplit,
+    fewshot_pool,
+    field_adapter,
+    load_adapter,
+    load_split,
+    subset,
+    to_samples,
+)
+from evalkit.errors import ConfigError, DataError
+from evalkit.task.prompts import LABELS, build_request
+from evalkit.registry import suggest
+from evalkit.task.spec import ResolvedTask, find_task, resolve
+from evalkit.types import GenerateParams, Request, Sample
+
+
+@dataclass(frozen=True, slots=True)
+class TaskPlan:
+    """A task ready to run: samples and their rendered requests, aligned by position."""
+
+    task: ResolvedTask
+    samples: tuple[Sample, ...]
+    requests: tuple[Request, ...]
+    data: LoadedSplit
+    split: str
+    fewshot_ids: tuple[str, ...]
+    fewshot_source: str | None
+
+    @property
+    def selection_sha256(self) -> str:
+        """Hash of the selected sample ids (tells apart subsets of the same data)."""
+        return hashlib.sha256("\n".join(s.id for s in self.samples).encode()).hexdigest()
+
+
+def _params_int(task: ResolvedTask, key: str, default: int) -> int:
+    value = task.params.get(key, default)
+    return value if isinstance(value, int) else default
+
+
+def _shots_for(
+    task: ResolvedTask,
+    sample: Sample,
+    pool: Sequence[Sample],
+    by_group: dict[str, list[Sample]],
+    seed: int,
+) -> list[Sample]:
+    n = _params_int(task, "n_shot", 0)
+    group_key = str(task.params.get("fewshot_group", "") or "")
+    candidates = by_group.get(str(sample.metadata.get(group_key)), []) if group_key else list(pool)
+    candidates = [c for c in candidates if c.id != sample.id]
+    return fewshot_pool(candidates, n, str(task.params.get("fewshot_sampler", "first_n")), seed)
+
+
+def select_subjects(task: ResolvedTask, samples: list[Sample]) -> list[Sample]:
+    """Keep the samples whose ``subject`` or ``category`` is named in the ``subjects`` parameter.
+
+    An empty ``subjects`` keeps everything; a name matching no sample is refused with the list
+    of valid names, so a typo never silently evaluates nothing or everything.
+    """
+    wanted = task.params.get("subjects")
+    if not isinstance(wanted, list) or not wanted:
+        return samples
+    known = {str(s.metadata.get(k)) for s in samples for k in ("subject", "category")} - {"None"}
+    unknown = [w for w in wanted if w not in known]
+    if unknown:
+        raise ConfigError(
+            f"task '{task.label}': unknown subject or category '{unknown[0]}'."
+            f"{suggest(unknown[0], sorted(known))} Valid: {', '.join(sorted(known))}."
+        )
+    keep = set(wanted)
+    return [
+        s
+        for s in samples
+        if {str(s.metadata.get("subject")), str(s.metadata.get("category"))} & keep
+    ]
+
+
+def _rotated_target(sample: Sample, shift: int) -> str:
+    """The target of ``sample`` once its options are rotated left by ``shift``."""
+    n = len(sample.choices)
+    letter = sample.target.strip(" \t().").upper()  # "B", "b", "(B)" and "B." name option B
+    if letter in LABELS[:n]:
+        return LABELS[(LABELS.index(letter) - shift) % n]
+    if sample.target in sample.choices:
+        return sample.target  # the gold is the option's text, which moves with it
+    raise ConfigError(
+        f"circular evaluation: sample {sample.id}: target {sample.target!r} is neither a "
+        f"label {'/'.join(LABELS[:n])} nor an option text"
+    )
+
+
+def _rotation(sample: Sample, shift: int) -> Sample:
+    """Copy ``shift`` of ``sample`` for circular evaluation (options rotated left by ``shift``)."""
+    metadata = {**sample.metadata, "circular_of": sample.id, "circular_n": len(sample.choices)}
+    if shift == 0:
+        return replace(sample, metadata=metadata)
+    return replace(
+        sample,
+        id=f"{sample.id}@rot{shift}",
+        choices=sample.choices[shift:] + sample.choices[:shift],
+        target=_rotated_target(sample, shift),
+        metadata=metadata,
+    )
+
+
+def expand_circular(task: ResolvedTask, samples: list[Sample]) -> list[Sample]:
+    """With ``circular=true``, ask every question once per rotation of its options.
+
+    Copy ``k`` (``0 <= k < n`` options) shows original option ``(i + k) % n`` at position ``i``,
+    with its target remapped. Copy 0 keeps the question's id, the others get ``<id>@rot<k>``;
+    every copy carries ``metadata["circular_of"] = <id>`` (what the ``circular`` metric groups
+    by) and ``metadata["circular_n"] = n``. Templates must render ``choices``, not option columns.
+
+    Raises:
+        ConfigError: a sample has fewer than two options or a target that cannot be remapped.
+    """
+    if task.params.get("circular") is not True:
+        return samples
+    for sample in samples:
+        if len(sample.choices) < 2:
+            raise ConfigError(
+                f"task '{task.label}': circular evaluation needs options; "
+                f"sample {sample.id} has {len(sample.choices)}"
+            )
+    return [_rotation(s, k) for s in samples for k in range(len(s.choices))]
+
+
+def _generation(task: ResolvedTask, config: RunConfig) -> GenerateParams:
+    g = task.generation
+    return GenerateParams(
+        max_tokens=config.max_tokens if config.max_tokens is not None else g.max_tokens,
+        temperature=config.temperature if config.temperature is not None else g.temperature,
+        top_p=g.top_p,
+        seed=config.seed,
+        stop=g.stop,
+    )
+
+
+def plan_task(ref: TaskRef, config: RunConfig) -> TaskPlan:
+    """Resolve, load, select and render one task.
+
+    Raises:
+        UnknownNameError, ConfigError, TaskSpecError, DataError: with a one-line reason.
+    """
+    definition = find_task(ref.name, config.tasks_dir)
+    task = resolve(definition, ref.variant, {**config.task_args, **dict(ref.params)})
+    task = ResolvedTask(task.definition, task.variant, task.params, _generation(task, config))
+    data_dir = resolve_data_dir(config.data_dir)
+    adapt = load_adapter(definition) or field_adapter(definition)
+    split = str(task.params.get("split", "test"))
+    data = load_split(definition.spec.dataset, split, data_dir)
+    selected = select_subjects(task, to_samples(data.rows, adapt, data.source))
+    samples = expand_circular(task, subset(selected, config.limit, config.sample, config.seed))
+    if not samples:
+        raise DataError(f"task '{task.label}': no samples selected")
+    pool: list[Sample] = []
+    fewshot_source = None
+    if _params_int(task, "n_shot", 0) > 0:
+        shot_split = str(task.params.get("fewshot_split", "train"))
+        shot_data = (
+            data
+            if shot_split == split
+            else load_split(definition.spec.dataset, shot_split, data_dir)
+        )
+        pool = to_samples(shot_data.rows, adapt, shot_data.source)
+        fewshot_source = f"{shot_data.source}@{shot_data.sha256[:16]}"
+    by_group: dict[str, list[Sample]] = defaultdict(list)
+    group_key = str(task.params.get("fewshot_group", "") or "")
+    for s in pool:
+        by_group[str(s.metadata.get(group_key))].append(s)
+    requests: list[Request] = []
+    used: set[str] = set()
+    for sample in samples:
+        shots = _shots_for(task, sample, pool, by_group, config.seed)
+        used.update(s.id for s in shots)
+        requests.append(build_request(task, sample, shots))
+    return TaskPlan(
+        task, tuple(samples), tuple(requests), data, split, tuple(sorted(used)), fewshot_source
+    )

@@ -1,0 +1,149 @@
+"""Prompt rendering: the only jinja2 environment in evalkit.
+
+Templates render in jinja2's immutable sandbox with ``StrictUndefined``: a template that names a
+field the row lacks fails loudly, and no template can call methods that mutate data. Templates see
+the row's fields at top level, plus ``choices``, ``labels``, ``target`` and ``params``.
+
+The ``format`` parameter decides the shape of a request:
+
+* ``chat``: system message, then each few-shot example as a user/assistant pair, then the question.
+* ``single``: one user message holding the few-shot examples and the question as one text.
+* ``text``: the same text sent as a raw prompt to a completions endpoint (base models).
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from evalkit.errors import TaskSpecError
+from evalkit.task.spec import ResolvedTask
+from evalkit.types import Message, Request, Sample
+
+LABELS = tuple(string.ascii_uppercase)
+
+
+@lru_cache(maxsize=64)
+def environment(task_dir: Path) -> jinja2.Environment:
+    """Return the sandboxed environment loading templates from ``task_dir``."""
+    return ImmutableSandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(str(task_dir)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+@lru_cache(maxsize=256)
+def _template(task_dir: Path, name: str) -> jinja2.Template:
+    try:
+        return environment(task_dir).get_template(name)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TaskSpecError(
+            f"{task_dir / name}:{exc.lineno}: template syntax error: {exc.message}"
+        ) from None
+    except jinja2.TemplateNotFound:
+        raise TaskSpecError(f"{task_dir / name}: template not found") from None
+    except UnicodeDecodeError as exc:
+        raise TaskSpecError(
+            f"{task_dir / name}: template is not valid UTF-8 ({exc.reason} at byte {exc.start})"
+        ) from None
+
+
+def _context(sample: Sample, params: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        **sample.data,
+        "choices": list(sample.choices),
+        "labels": list(LABELS[: len(sample.choices)]),
+        "target": sample.target,
+        "params": dict(params),
+    }
+
+
+def render_template(task: ResolvedTask, name: str, sample: Sample) -> str:
+    """Render one template of ``task`` for ``sample``.
+
+    Raises:
+        TaskSpecError: the template is malformed or names a field the sample lacks.
+    """
+    task_dir = task.definition.path
+    try:
+        return _template(task_dir, name).render(_context(sample, task.params)).strip()
+    except jinja2.UndefinedError as exc:
+        raise TaskSpecError(
+            f"{task_dir / name}: {exc.message} (sample {sample.id}); fields available: "
+            f"{', '.join(sorted(sample.data))}"
+        ) from None
+    except jinja2.TemplateError as exc:
+        raise TaskSpecError(f"{task_dir / name}: cannot render: {exc}") from None
+    except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
+        # e.g. {{ word + 1 }} on a string field: a template bug, reported like one
+        raise TaskSpecError(
+            f"{task_dir / name}: cannot render sample {sample.id}: {type(exc).__name__}: {exc}"
+        ) from None
+
+
+def _param_str(task: ResolvedTask, key: str) -> str:
+    value = task.params.get(key, "")
+    return value if isinstance(value, str) else ""
+
+
+def build_messages(task: ResolvedTask, sample: Sample, shots: Sequence[Sample]) -> list[Message]:
+    """Render the chat turns for ``sample`` with its few-shot examples."""
+    user_t = _param_str(task, "user_template")
+    shot_user_t = _param_str(task, "fewshot_user_template") or user_t
+    shot_answer_t = _param_str(task, "fewshot_assistant_template")
+    if shots and not shot_answer_t:
+        raise TaskSpecError(f"task '{task.name}': few-shot needs params.fewshot_assistant_template")
+    messages: list[Message] = []
+    system_t = _param_str(task, "system_template")
+    if system_t:
+        messages.append(Message("system", render_template(task, system_t, sample)))
+    for shot in shots:
+        messages.append(Message("user", render_template(task, shot_user_t, shot)))
+        messages.append(Message("assistant", render_template(task, shot_answer_t, shot)))
+    messages.append(Message("user", render_template(task, user_t, sample)))
+    return messages
+
+
+def flatten(messages: Sequence[Message], separator: str, turn_separator: str) -> str:
+    r"""Join turns into one text.
+
+    A user turn and the assistant answer that follows it are joined by ``turn_separator``
+    (``"Question: ...\nAnswer:" + " " + "..."``); everything else by ``separator``.
+    """
+    parts: list[str] = []
+    for i, message in enumerate(messages):
+        if message.role == "assistant" and i > 0 and messages[i - 1].role == "user":
+            parts[-1] = parts[-1] + turn_separator + message.content
+        else:
+            parts.append(message.content)
+    return separator.join(parts)
+
+
+def build_request(
+    task: ResolvedTask, sample: Sample, shots: Sequence[Sample], epoch: int = 0
+) -> Request:
+    """Render the request for ``sample`` in the task's ``format``."""
+    messages = build_messages(task, sample, shots)
+    fmt = task.params.get("format", "chat")
+    separator = str(task.params.get("separator", "\n\n"))
+    turn_separator = str(task.params.get("turn_separator", " "))
+    base = Request(sample.id, task.generation, epoch=epoch, sample_index=sample.index)
+    if fmt == "chat":
+        return replace(base, messages=tuple(messages))
+    text = flatten(messages, separator, turn_separator)
+    if fmt == "single":
+        return replace(base, messages=(Message("user", text),))
+    if fmt == "text":
+        return replace(base, prompt=text + str(task.params.get("text_suffix", "")))
+    raise TaskSpecError(f"task '{task.name}': unknown format '{fmt}' (chat, single or text)")
