@@ -64,6 +64,9 @@ class QuotaBackend:
         finally:
             self.in_flight -= 1
 
+    async def preflight(self) -> None:
+        pass
+
     async def aclose(self) -> None:
         pass
 

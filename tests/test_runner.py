@@ -115,6 +115,9 @@ class SlowBackend:
         self.in_flight -= 1
         return Completion(echo(request))
 
+    async def preflight(self) -> None:
+        pass
+
     async def aclose(self) -> None:
         pass
 

@@ -30,6 +30,8 @@ class Capabilities:
             endpoints that return the first token's alternatives, ``("exact",)`` for local models.
         max_concurrency: Largest useful number of in-flight requests (``None``: no limit).
         cacheable: Whether responses are worth caching (not for mocks and replays).
+        tools: Accepts native tool definitions (OpenAI ``tools``) and returns tool calls.
+            Backends without it can still run tool loops in a text protocol.
     """
 
     chat: bool = True
@@ -37,6 +39,7 @@ class Capabilities:
     loglikelihood: tuple[str, ...] = ()
     max_concurrency: int | None = None
     cacheable: bool = True
+    tools: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +98,15 @@ class Backend(Protocol):
         Raises:
             TransientBackendError: a retryable failure.
             FatalBackendError: a failure retrying cannot fix.
+        """
+        ...
+
+    async def preflight(self) -> None:
+        """Check, before the first request of a run, that the backend can answer.
+
+        Raises:
+            BackendUnavailable: the server is unreachable (one line, exit 3), so a dead
+                server fails fast instead of after every sample's retries.
         """
         ...
 

@@ -222,6 +222,9 @@ class HFBackend:
         async with self._lock:
             return await asyncio.to_thread(self._loglikelihood_sync, request, continuations)
 
+    async def preflight(self) -> None:
+        """Nothing to check before the first request (the model is already loaded)."""
+
     async def aclose(self) -> None:
         """Wait for queued work, then drop the model."""
         if self._worker is not None:

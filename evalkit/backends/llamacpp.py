@@ -199,6 +199,9 @@ class LlamaCppBackend:
                 self._thread, self._loglikelihood_sync, request, continuations
             )
 
+    async def preflight(self) -> None:
+        """Nothing to check before the first request (the model is already loaded)."""
+
     async def aclose(self) -> None:
         """Free both engines."""
         async with self._lock:

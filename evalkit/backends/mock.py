@@ -48,6 +48,9 @@ class MockBackend:
         out = self._responder(request)
         return Completion(text=out, model=self._identity.model) if isinstance(out, str) else out
 
+    async def preflight(self) -> None:
+        """Nothing to check before the first request (the model is already loaded)."""
+
     async def aclose(self) -> None:
         """Nothing to release."""
 

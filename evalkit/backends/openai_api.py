@@ -25,7 +25,7 @@ import httpx
 
 from evalkit.backends import BackendIdentity, BackendOptions, Capabilities
 from evalkit.errors import BackendUnavailable, ConfigError, FatalBackendError, TransientBackendError
-from evalkit.types import Completion, FinishReason, Request, Usage
+from evalkit.types import Completion, FinishReason, Request, ToolCall, Usage
 
 OPENAI_URL = "https://api.openai.com/v1"
 TRANSIENT_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529})
@@ -137,7 +137,7 @@ class OpenAIBackend:
     @property
     def capabilities(self) -> Capabilities:
         """Chat and completions; log-likelihoods by prompt echo or first-token top_logprobs."""
-        return Capabilities(loglikelihood=("echo", "top_logprobs"))
+        return Capabilities(loglikelihood=("echo", "top_logprobs"), tools=True)
 
     async def preflight(self) -> None:
         """Check the server answers at all, so a dead endpoint fails in one line at the start."""
@@ -198,6 +198,10 @@ class OpenAIBackend:
             payload["messages"] = [m.to_dict() for m in request.messages]
         else:
             payload["prompt"] = request.prompt or ""
+        if request.tools:
+            payload["tools"] = [t.to_dict() for t in request.tools]
+            if request.tool_choice is not None:
+                payload["tool_choice"] = request.tool_choice
         return {**self._extra_body, **payload}
 
     async def generate(self, request: Request) -> Completion:
@@ -285,7 +289,32 @@ def _parse_completion(body: dict[str, Any], is_chat: bool, model: str, start: fl
         usage=Usage(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)),
         model=str(body.get("model") or model),
         latency_s=time.monotonic() - start,
+        tool_calls=_tool_calls(choice["message"]) if is_chat else (),
     )
+
+
+def _tool_calls(message: dict[str, Any]) -> tuple[ToolCall, ...]:
+    """Read a chat message's native tool calls, keeping the arguments as the model wrote them.
+
+    A call's arguments are JSON text by protocol; anything else (an object some servers send,
+    a number) is kept as its JSON text, so the tool loop sees one form and records malformed
+    arguments instead of failing the request.
+    """
+    raw = message.get("tool_calls") or ()
+    if not isinstance(raw, list):
+        raise TypeError("tool_calls is not a list")
+    calls = []
+    for n, item in enumerate(raw):
+        function = item["function"]
+        args = function.get("arguments", "")
+        calls.append(
+            ToolCall(
+                id=str(item.get("id") or f"call_{n}"),
+                name=str(function.get("name") or ""),
+                arguments=args if isinstance(args, str) else json.dumps(args),
+            )
+        )
+    return tuple(calls)
 
 
 def _continuation_logprob(body: dict[str, Any], prompt_chars: int) -> float:

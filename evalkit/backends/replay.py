@@ -99,6 +99,9 @@ class ReplayBackend:
             model=self._identity.model,
         )
 
+    async def preflight(self) -> None:
+        """Nothing to check before the first request (the model is already loaded)."""
+
     async def aclose(self) -> None:
         """Nothing to release."""
 

@@ -360,9 +360,7 @@ async def run_async(
     try:
         for plan in plans:
             _mode(plan, backend)  # refuse an unsupported scoring mode before any request
-        preflight = getattr(backend, "preflight", None)
-        if preflight is not None:
-            await preflight()
+        await backend.preflight()
         for plan in plans:
             ctx = _context(backend, plan, config)
             try:
