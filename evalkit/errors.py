@@ -7,6 +7,7 @@ line and exits with its ``exit_code``. Anything else is a bug and keeps its trac
 
     EvalkitError (exit 2: the user can fix it)
     ├── ConfigError            bad flag value, model spec, -T/-M parameter
+    │   └── SandboxUnavailable no bubblewrap or no user namespaces: code cannot run safely
     ├── UnknownNameError       unknown task, provider, scorer ... (with "did you mean")
     ├── TaskSpecError          malformed task.toml or template (names the file and key)
     ├── DataError              dataset unreachable, empty, or a row missing a field
@@ -38,6 +39,10 @@ class EvalkitError(Exception):
 
 class ConfigError(EvalkitError):
     """A flag, model spec or parameter has an invalid value."""
+
+
+class SandboxUnavailable(ConfigError):
+    """The sandbox for model-written code cannot be created (bubblewrap or namespaces missing)."""
 
 
 class UnknownNameError(EvalkitError):
