@@ -1,4 +1,6 @@
-"""Exact-match scoring: the answer is the whole response, compared after light normalisation.
+"""Exact-match scoring: the answer is the whole reply, compared after light normalisation.
+
+The reply is :func:`~evalkit.scoring.response.reply_text` of the completion (no reasoning block).
 
 Parameters (from the task's ``[params]``): ``ignore_case`` (default true) and
 ``strip_punctuation`` (default true: trailing ``.``, quotes and surrounding whitespace go).
@@ -10,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from evalkit.scoring.response import reply_text
 from evalkit.types import Completion, Sample, Score
 
 _TRAILING = " \t\r\n.\"'`"
@@ -35,7 +38,7 @@ class ExactScorer:
 
     def score(self, sample: Sample, completion: Completion) -> Score:
         """Compare the whole response with the target."""
-        answer = self.normalize(completion.text)
+        answer = self.normalize(reply_text(completion.text))
         if not answer:
             reason = "truncated" if completion.finish_reason == "length" else "no_answer_found"
             return Score(0.0, None, reason, {"accuracy": 0.0})

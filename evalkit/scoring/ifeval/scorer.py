@@ -1,6 +1,8 @@
-"""The IFEval scorer: one prompt's instructions checked strictly and loosely.
+r"""The IFEval scorer: one prompt's instructions checked strictly and loosely.
 
-Strict: an instruction is followed if the response, as is, passes its check. Loose: if any of the
+The response is the reply as :func:`~evalkit.scoring.response.reply_text` reads it (no reasoning
+block, ``\n`` line ends, no zero-width characters). Strict: an instruction is followed if the
+response, as is, passes its check. Loose: if any of the
 :func:`~evalkit.scoring.ifeval.loose.response_variants` passes. A blank text never passes.
 
 Per sample the :class:`~evalkit.types.Score` carries, for strict and loose alike, the
@@ -21,6 +23,7 @@ from typing import Any
 from evalkit.errors import DataError
 from evalkit.scoring.ifeval.loose import response_variants
 from evalkit.scoring.ifeval.registry import Instruction, build_instruction
+from evalkit.scoring.response import reply_text
 from evalkit.types import Completion, Sample, Score
 
 
@@ -94,6 +97,7 @@ def _level_metrics(
 
 def verdicts_score(verdicts: Verdicts, completion: Completion) -> Score:
     """Turn a prompt's verdicts into its :class:`Score` (value = prompt-level strict)."""
+    reply = reply_text(completion.text)
     strict_metrics, strict_weights = _level_metrics(
         "strict", verdicts.instruction_ids, verdicts.strict
     )
@@ -101,7 +105,7 @@ def verdicts_score(verdicts: Verdicts, completion: Completion) -> Score:
     reason = None
     if completion.finish_reason == "length":
         reason = "truncated"
-    elif not completion.text.strip():
+    elif not reply.strip():
         reason = "empty_response"
     return Score(
         value=strict_metrics["prompt_strict"],
@@ -136,7 +140,8 @@ class IfevalScorer:
         """Check every instruction, strictly and loosely, and report the metrics."""
         ids, kwargs = _instruction_lists(sample)
         prompt = str(sample.data.get("prompt", ""))
-        return verdicts_score(judge(ids, kwargs, prompt, completion.text), completion)
+        reply = reply_text(completion.text)
+        return verdicts_score(judge(ids, kwargs, prompt, reply), completion)
 
 
 def make_ifeval_scorer(params: Mapping[str, Any]) -> IfevalScorer:

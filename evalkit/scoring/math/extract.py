@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from evalkit.scoring.math.boxes import answer_box, find_boxes, last_boxed
+from evalkit.scoring.response import read_reply, reply_text
 
 __all__ = ["Extraction", "ExtractionMethod", "cut_run_on", "extract_answer", "last_boxed"]
 
@@ -81,13 +82,8 @@ class Extraction:
 
 
 def strip_thinking(text: str) -> str:
-    """Drop ``<think>...</think>`` reasoning: keep what follows the last ``</think>``."""
-    close = text.rfind("</think>")
-    if close >= 0:
-        return text[close + len("</think>") :]
-    opening = text.find("<think>")
-    # An unclosed block means the model never left its reasoning.
-    return text[:opening] if opening >= 0 else text
+    """Drop ``<think>...</think>`` reasoning (:func:`evalkit.scoring.response.reply_text`)."""
+    return reply_text(text)
 
 
 def cut_run_on(text: str) -> str:
@@ -176,7 +172,8 @@ def extract_answer(text: str) -> Extraction:
     >>> extract_answer("no idea").method
     'none'
     """
-    visible = cut_run_on(strip_thinking(text))
+    reply = read_reply(text)
+    visible = cut_run_on(reply.text)
     boxes = find_boxes(visible)
     stated = answer_box(visible, boxes)
     if stated is not None:
@@ -186,7 +183,7 @@ def extract_answer(text: str) -> Extraction:
         return Extraction(phrase, "phrase")
     if boxes:  # only remark boxes and no phrase: the last box is all there is
         return Extraction(boxes[-1].content(visible), "boxed")
-    statement = _statement_answer(visible, "</think>" in text)
+    statement = _statement_answer(visible, reply.after_reasoning)
     if statement is not None:
         return Extraction(statement, "statement")
     return Extraction(None, "none")

@@ -15,6 +15,7 @@ from fractions import Fraction
 from typing import Any
 
 from evalkit.scoring.numeric.extract import Answer, extract_answers, read_statement
+from evalkit.scoring.response import reply_text
 from evalkit.types import Completion, Sample, Score
 
 # "Question 2:", "### Question:", "**Problem 3:**", "Q. ...", "Input: ..." open the next turn.
@@ -88,22 +89,15 @@ def _magnitude(written: str) -> tuple[str, int]:
 def response_part(text: str) -> str:
     r"""Return the part of a completion that answers: no reasoning block, no next question.
 
+    The reply is read by :func:`~evalkit.scoring.response.reply_text` (reasoning, invisible
+    characters and line ends are handled there); a base model's run-on is cut here.
+
     >>> response_part("<think>maybe 20</think>The answer is 18.\n\nQuestion: Tom has 3 cats.")
     'The answer is 18.'
     >>> response_part("<think>The answer is 18")
     ''
     """
-    return _before_next_turn(_after_thinking(text)).strip()
-
-
-def _after_thinking(text: str) -> str:
-    """Keep what follows the last ``</think>``; an unclosed ``<think>`` keeps what precedes it."""
-    lowered = text.lower()
-    end = lowered.rfind("</think>")
-    if end >= 0:
-        return text[end + len("</think>") :]
-    start = lowered.find("<think>")
-    return text[:start] if start >= 0 else text
+    return _before_next_turn(reply_text(text)).strip()
 
 
 def _before_next_turn(text: str) -> str:
