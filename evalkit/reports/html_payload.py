@@ -1,0 +1,212 @@
+"""The data an HTML report's sample browser reads: compact sample entries and their JSON blob.
+
+A report embeds one JSON document in a ``<script type="application/json">`` element; its script
+parses it once and renders one page of samples at a time, so a 14,042-sample run opens as fast as
+a 50-sample one. The document is::
+
+    {"strings": [...],
+     "browsers": {"<name>": {"kind": "samples" | "flips",
+                             "filters": [[key, label], ...],
+                             "items": [...]}}}
+
+Long texts (prompt turns, completions, transcript turns) are stored once in ``strings`` and
+referred to by index: the few-shot turns of an MMLU subject repeat in each of its prompts, and
+interning them keeps a full run's report a fraction of its ``samples.jsonl``.
+
+A sample entry has short keys (absent when empty): ``id``, ``ep`` (epoch), ``st`` (status
+flags, see :func:`sample_flags`), ``p`` (prompt: a string index, or turns), ``c`` (completion),
+``a`` (extracted answer), ``g`` (gold), ``s`` (score), ``r`` (scorer's reason), ``fr`` (finish
+reason), ``err`` (error), ``d`` (score details, judge verdicts included), ``md`` (metadata),
+``m`` (per-sample metrics), ``x`` (transcript turns). A turn is ``{"role", "content": index}``
+plus ``tool_calls``, ``tool_call_id`` and ``name`` where the message has them.
+
+Nothing here is markup: the page's script puts every string into the page as text.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from evalkit.reports.compare import Flip
+
+Status = Literal["correct", "wrong", "no_answer", "error", "truncated"]
+"""The filters of the sample browser; a sample has one of correct/wrong/error, plus the others."""
+
+FILTERS: tuple[tuple[Status, str], ...] = (
+    ("correct", "correct"),
+    ("wrong", "wrong"),
+    ("no_answer", "no answer"),
+    ("error", "error"),
+    ("truncated", "truncated"),
+)
+"""Sample-browser filters and their labels, in display order."""
+
+_TURN_KEYS = ("tool_calls", "tool_call_id", "name")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+@dataclass(slots=True)
+class StringTable:
+    """Long texts stored once, by first appearance (a builder, filled while entries are made)."""
+
+    strings: list[str] = field(default_factory=list)
+    _index: dict[str, int] = field(default_factory=dict)
+
+    def ref(self, text: str | None) -> int | None:
+        """Return the index of ``text`` (added on first use); ``None`` stays ``None``."""
+        if text is None:
+            return None
+        text = str(text)
+        found = self._index.get(text)
+        if found is None:
+            found = self._index[text] = len(self.strings)
+            self.strings.append(text)
+        return found
+
+
+def sample_value(line: Mapping[str, Any], metric: str) -> float | None:
+    """The sample's value of ``metric`` (its ``score`` when the metric is absent)."""
+    value = (line.get("metrics") or {}).get(metric, line.get("score"))
+    return None if value is None else float(value)
+
+
+def sample_flags(line: Mapping[str, Any], metric: str) -> list[Status]:
+    """Classify one sample line for the browser's filters.
+
+    A failed sample is ``error``; a scored one is ``correct`` with full credit on ``metric`` and
+    ``wrong`` otherwise (partial credit included). ``no_answer`` (nothing extracted) and
+    ``truncated`` (stopped at ``max_tokens``) are added where they apply.
+
+    Example:
+        >>> sample_flags({"error": None, "score": 0.0, "answer": None,
+        ...               "finish_reason": "length"}, "accuracy")
+        ['wrong', 'no_answer', 'truncated']
+    """
+    flags: list[Status] = []
+    if line.get("error") is not None:
+        flags.append("error")
+    else:
+        value = sample_value(line, metric)
+        flags.append("correct" if value is not None and value >= 1.0 else "wrong")
+        if line.get("answer") is None:
+            flags.append("no_answer")
+    if line.get("finish_reason") == "length":
+        flags.append("truncated")
+    return flags
+
+
+def _turns(messages: Sequence[Any], table: StringTable) -> list[dict[str, Any]]:
+    out = []
+    for m in messages:
+        if not isinstance(m, Mapping):
+            out.append({"role": "?", "content": table.ref(json.dumps(m, ensure_ascii=False))})
+            continue
+        turn: dict[str, Any] = {"role": str(m.get("role", "?")), "content": table.ref(_text(m))}
+        turn.update({k: m[k] for k in _TURN_KEYS if m.get(k) not in (None, [], "")})
+        out.append(turn)
+    return out
+
+
+def _text(message: Mapping[str, Any]) -> str:
+    content = message.get("content")
+    if content is None or isinstance(content, str):
+        return content or ""
+    return json.dumps(content, ensure_ascii=False)  # structured content parts, shown as JSON
+
+
+def _prompt(prompt: Any, table: StringTable) -> Any:
+    if isinstance(prompt, list):
+        return _turns(prompt, table)
+    return table.ref(None if prompt is None else str(prompt))
+
+
+def sample_entry(line: Mapping[str, Any], table: StringTable, metric: str) -> dict[str, Any]:
+    """Return the browser entry of one ``samples.jsonl`` line (see the module docstring)."""
+    metrics = line.get("metrics") or {}
+    entry: dict[str, Any] = {
+        "id": str(line.get("id", "")),
+        "ep": line.get("epoch", 0),
+        "st": sample_flags(line, metric),
+        "p": _prompt(line.get("prompt"), table),
+        "c": table.ref(line.get("completion")),
+        "a": line.get("answer"),
+        "g": line.get("target"),
+        "s": sample_value(line, metric),
+        "r": line.get("reason"),
+        "fr": line.get("finish_reason"),
+        "err": line.get("error"),
+        "d": line.get("details"),
+        "md": line.get("metadata"),
+        "m": metrics if len(metrics) > 1 else None,
+        "x": _turns(line.get("transcript") or [], table),
+    }
+    return {k: v for k, v in entry.items() if v not in (None, [], {}, "")}
+
+
+def samples_browser(
+    lines: Sequence[Mapping[str, Any]], table: StringTable, metric: str
+) -> dict[str, Any]:
+    """Return the browser of a run's samples, in file order (dataset order for complete runs)."""
+    items = [sample_entry(ln, table, metric) for ln in lines]
+    return {"kind": "samples", "filters": [list(f) for f in FILTERS], "items": items}
+
+
+def flips_browser(
+    flips: Sequence[Flip],
+    base_lines: Sequence[Mapping[str, Any]],
+    cand_lines: Sequence[Mapping[str, Any]],
+    table: StringTable,
+    metric: str,
+) -> dict[str, Any]:
+    """Return the browser of a comparison's flipped items, lost ones first, both sides whole."""
+    base = {(str(ln["id"]), int(ln["epoch"])): ln for ln in base_lines}
+    cand = {(str(ln["id"]), int(ln["epoch"])): ln for ln in cand_lines}
+    items = [
+        {
+            "id": f.id,
+            "ep": f.epoch,
+            "st": ["lost" if f.lost else "gained"],
+            "g": f.gold,
+            "b": sample_entry(base[(f.id, f.epoch)], table, metric),
+            "c": sample_entry(cand[(f.id, f.epoch)], table, metric),
+        }
+        for f in sorted(flips, key=lambda f: not f.lost)  # stable: dataset order within each
+    ]
+    return {"kind": "flips", "filters": [["lost", "lost"], ["gained", "gained"]], "items": items}
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with NaN and infinities replaced by ``None`` (JSON has no spelling for them)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def script_json(document: Any) -> str:
+    r"""Serialise ``document`` for a ``<script type="application/json">`` element.
+
+    ``<``, ``>`` and ``&`` become JSON escapes, so no text in it can close the element
+    (``</script>``) or open a comment; U+2028/U+2029 are escaped too. NaN becomes ``null`` and
+    lone surrogates (which UTF-8 cannot encode) become U+FFFD.
+
+    Example:
+        >>> script_json({"c": "</script><b>", "s": float("nan")})
+        '{"c":"\\u003c/script\\u003e\\u003cb\\u003e","s":null}'
+    """
+    try:
+        text = json.dumps(document, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except ValueError:  # a NaN somewhere: rare, so the copy is only made then
+        text = json.dumps(_finite(document), ensure_ascii=False, separators=(",", ":"))
+    for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+        text = text.replace(char, escape)
+    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return _LONE_SURROGATE.sub("\ufffd", text)

@@ -1,0 +1,179 @@
+"""HTML reports without a browser: the data blob, sample classification, pages, files and the CLI."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+
+import pytest
+
+from evalkit.cli import main
+from evalkit.errors import ConfigError
+from evalkit.records.io import read_samples
+from evalkit.reports.html import run_report, write_report
+from evalkit.reports.html_payload import StringTable, sample_entry, sample_flags, script_json
+
+
+def blob(html: str) -> dict:
+    match = re.search(
+        r'<script type="application/json" id="report-data">(.*?)</script>', html, re.S
+    )
+    assert match is not None
+    return json.loads(match.group(1))
+
+
+@pytest.mark.parametrize(
+    ("fields", "flags"),
+    [
+        ({"score": 1.0, "answer": "4"}, ["correct"]),
+        ({"score": 0.0, "answer": "5"}, ["wrong"]),
+        ({"score": 0.5, "answer": "5"}, ["wrong"]),
+        ({"score": 0.0, "answer": None}, ["wrong", "no_answer"]),
+        (
+            {"score": 0.0, "answer": None, "finish_reason": "length"},
+            ["wrong", "no_answer", "truncated"],
+        ),
+        ({"score": None, "answer": None, "error": "HTTP 500"}, ["error"]),
+        ({"score": 0.0, "answer": "1", "metrics": {"accuracy": 1.0}}, ["correct"]),
+    ],
+    ids=["correct", "wrong", "partial", "no-answer", "truncated", "error", "metric-over-score"],
+)
+def test_sample_flags(fields, flags):
+    assert sample_flags({"error": None, "finish_reason": "stop", **fields}, "accuracy") == flags
+
+
+def test_script_json_cannot_close_its_element_and_round_trips():
+    doc = {"c": "</script><!-- <script>x</script> & \u2028", "n": [1, 2.5, None]}
+    text = script_json(doc)
+    assert "<" not in text and ">" not in text and "&" not in text and "\u2028" not in text
+    assert json.loads(text) == doc
+    assert json.loads(script_json({"s": float("nan"), "t": "a\ud800b"})) == {
+        "s": None,
+        "t": "a\ufffdb",
+    }
+
+
+def test_prompt_turns_are_stored_once(runs):
+    lines = read_samples(runs["mmlu"])
+    table = StringTable()
+    entries = [sample_entry(ln, table, "accuracy") for ln in lines]
+    turns = sum(len(ln["prompt"]) for ln in lines)
+    # 5-shot prompts of 3 subjects: the few-shot turns repeat within a subject.
+    assert len(table.strings) < turns - len(lines)
+    first = entries[0]["p"]
+    assert [table.strings[t["content"]] for t in first] == [
+        m["content"] for m in lines[0]["prompt"]
+    ]
+
+
+def test_run_report_is_self_contained_with_a_csp_naming_its_script(runs):
+    html = run_report(runs["mmlu"])
+    assert not re.search(r'(src|href)="(https?:)?//', html)
+    script = re.findall(r"<script>(.*?)</script>", html, re.S)
+    assert len(script) == 1
+    digest = base64.b64encode(hashlib.sha256(script[0].encode()).digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in html
+    assert "default-src 'none'" in html
+
+
+def test_run_report_shows_card_metrics_and_groups(runs):
+    html = run_report(runs["mmlu"])
+    for text in (
+        "mock/fixed",
+        "local:mmlu/test/*_test.csv",
+        "By subject",
+        "By category",
+        "abstract_algebra",
+        "mean over subject",
+    ):
+        assert text in html, text
+    data = blob(html)
+    items = data["browsers"]["samples"]["items"]
+    assert len(items) == 7
+    assert {i["a"] for i in items} == {"B"}
+
+
+def test_text_from_models_is_escaped_on_the_server_side(runs, xss):
+    html = run_report(runs["cand"])
+    assert "cand <b>model</b>" not in html and "cand &lt;b&gt;model&lt;/b&gt;" in html
+    assert xss not in html  # the completion travels escaped inside the JSON blob only
+    completions = {
+        blob(html)["strings"][i["c"]] for i in blob(html)["browsers"]["samples"]["items"]
+    }
+    assert completions == {f"{xss} The answer is 42."}
+
+
+def test_long_context_heatmap_and_pass_at_k(runs):
+    html = run_report(runs["long"])
+    grid = re.search(r'<table class="heatmap">(.*?)</table>', html, re.S).group(1)
+    headers = re.findall(r"<th>([^<]*)</th>", grid)
+    assert headers == ["depth \\ length", "1000", "4000", "16000", "0", "50"]
+    cells = re.findall(r'<td[^>]*title="n = (\d+)">([^<]*)</td>', grid)
+    assert cells == [("2", "100.0")] * 3 + [("2", "100.0"), ("2", "100.0"), ("2", "50.0")]
+    passk = re.search(r'<table class="data passk">(.*?)</table>', html, re.S).group(1)
+    rows = re.findall(r'<tr><td class="num">(\d+)</td><td class="num">([^<]*)</td>', passk)
+    assert rows == [("1", "91.7"), ("4", "100.0")]
+
+
+def test_write_report_forms_and_refusals(runs, tmp_path):
+    assert write_report([runs["base"]], tmp_path / "one.html") == [tmp_path / "one.html"]
+    assert write_report([runs["base"], runs["cand"]], tmp_path / "diff.html") == [
+        tmp_path / "diff.html"
+    ]
+    site = write_report([runs["root"] / "base"], tmp_path / "site")
+    assert site[0] == tmp_path / "site" / "index.html" and len(site) == 2
+    with pytest.raises(ConfigError, match="one run folder, two runs"):
+        write_report([runs["base"]] * 3, tmp_path / "x.html")
+    with pytest.raises(ConfigError, match="is a folder"):
+        write_report([runs["base"]], tmp_path)
+    with pytest.raises(ConfigError, match="needs a folder"):
+        write_report([runs["root"] / "base"], tmp_path / "one.html")
+
+
+def test_comparison_report_reuses_compare(runs, tmp_path):
+    from evalkit.reports.compare import compare
+
+    out = tmp_path / "diff.html"
+    assert main(["report", str(runs["base"]), str(runs["cand"]), "-o", str(out)]) == 0
+    html = out.read_text()
+    (task,) = compare(runs["base"], runs["cand"]).tasks
+    assert f'<td class="num mcnemar">{task.mcnemar_p:.3g}</td>' in html
+    flips = blob(html)["browsers"]["flips-0"]["items"]
+    assert [(f["id"], f["st"]) for f in flips] == [
+        (f.id, ["lost" if f.lost else "gained"])
+        for f in sorted(task.pairing.flips, key=lambda f: not f.lost)
+    ]
+    assert flips[0]["st"] == ["lost"] and flips[0]["b"]["a"] == "25" and flips[0]["c"]["a"] == "42"
+
+
+def test_cli_report_and_site(runs, tmp_path, capsys):
+    assert main(["report", str(runs["mmlu"]), "-o", str(tmp_path / "r.html")]) == 0
+    assert (tmp_path / "r.html").read_text().startswith("<!doctype html>")
+    assert main(["report", str(runs["root"]), "-o", str(tmp_path / "site")]) == 0
+    index = (tmp_path / "site" / "index.html").read_text()
+    pages = sorted(p.name for p in (tmp_path / "site" / "runs").iterdir())
+    assert len(pages) == 5 and all(f'href="runs/{p}"' in index for p in pages)
+    capsys.readouterr()
+    assert main(["report", str(tmp_path / "nowhere"), "-o", str(tmp_path / "x")]) == 2
+    assert "nowhere" in capsys.readouterr().err
+
+
+def test_gate_html_carries_the_verdict(runs, tmp_path, capsys):
+    out = tmp_path / "gate.html"
+    code = main(
+        [
+            "gate",
+            "--baseline",
+            str(runs["base"]),
+            "--candidate",
+            str(runs["cand"]),
+            "--html",
+            str(out),
+        ]
+    )
+    assert code == 0  # one lost and one gained item: no significant drop
+    html = out.read_text()
+    assert "evalkit gate passed" in html and '<td class="good">pass</td>' in html
+    assert str(out) in capsys.readouterr().out
