@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import importlib
 import importlib.util
 import json
 import math
@@ -19,12 +20,17 @@ import socket
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 from urllib.parse import urlsplit
 
 from evalkit.errors import DataError, TaskSpecError
 from evalkit.task.spec import DatasetSpec, TaskDef
 from evalkit.types import Sample
+
+if TYPE_CHECKING:
+    from evalkit.config import RunConfig
+    from evalkit.task.spec import ResolvedTask
+    from evalkit.types import Request
 
 Row = dict[str, Any]
 Adapter = Callable[[Mapping[str, Any], int], Sample]
@@ -186,6 +192,49 @@ def _hub_rows(datasets: Any, spec: DatasetSpec, name: str | None, hf_split: str)
 def load_split(spec: DatasetSpec, split: str, data_dir: Path | None) -> LoadedSplit:
     """Load ``split`` locally when a data folder is given, else from the hub."""
     return load_local(spec, split, data_dir) if data_dir is not None else load_hub(spec, split)
+
+
+class RowGenerator(Protocol):
+    """The data of a synthetic task (``[dataset] generator``): rows made from its parameters.
+
+    The rows are fingerprinted and subset like loaded ones; :meth:`fit` then turns the selected
+    samples into requests for the evaluated model (e.g. haystacks sized in its own tokens).
+    """
+
+    def rows(self, params: Mapping[str, Any]) -> list[Row]:
+        """Make every row from the task's resolved parameters (seeded, deterministic)."""
+        ...
+
+    def fit(
+        self, task: ResolvedTask, samples: Sequence[Sample], config: RunConfig
+    ) -> tuple[list[Sample], list[Request]]:
+        """Return the samples completed for the run's model and their requests, aligned."""
+        ...
+
+
+def load_generator(spec: DatasetSpec) -> RowGenerator | None:
+    """Import the dataset's ``generator`` (``module:attr``), if it names one.
+
+    Raises:
+        TaskSpecError: the generator cannot be imported.
+    """
+    if spec.generator is None:
+        return None
+    module, _, attr = spec.generator.partition(":")
+    try:
+        return cast(RowGenerator, getattr(importlib.import_module(module), attr))
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise TaskSpecError(f"[dataset] generator '{spec.generator}': {exc}") from None
+
+
+def generate_split(
+    generator: RowGenerator, spec: DatasetSpec, params: Mapping[str, Any]
+) -> LoadedSplit:
+    """Make a synthetic task's rows, with their fingerprint (the same parameters, the same sha)."""
+    rows = generator.rows(params)
+    if not rows:
+        raise DataError(f"generator '{spec.generator}' made no rows")
+    return LoadedSplit(rows, f"generated:{spec.generator}", None, fingerprint(rows))
 
 
 def load_adapter(task: TaskDef) -> Adapter | None:

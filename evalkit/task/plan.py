@@ -17,7 +17,9 @@ from evalkit.task.data import (
     LoadedSplit,
     fewshot_pool,
     field_adapter,
+    generate_split,
     load_adapter,
+    load_generator,
     load_split,
     subset,
     to_samples,
@@ -163,7 +165,12 @@ def plan_task(ref: TaskRef, config: RunConfig) -> TaskPlan:
     data_dir = resolve_data_dir(config.data_dir)
     adapt = load_adapter(definition) or field_adapter(definition)
     split = str(task.params.get("split", "test"))
-    data = load_split(definition.spec.dataset, split, data_dir)
+    generator = load_generator(definition.spec.dataset)
+    data = (
+        generate_split(generator, definition.spec.dataset, task.params)
+        if generator is not None
+        else load_split(definition.spec.dataset, split, data_dir)
+    )
     selected = select_subjects(task, to_samples(data.rows, adapt, data.source))
     samples = expand_circular(task, subset(selected, config.limit, config.sample, config.seed))
     if not samples:
@@ -185,10 +192,13 @@ def plan_task(ref: TaskRef, config: RunConfig) -> TaskPlan:
         by_group[str(s.metadata.get(group_key))].append(s)
     requests: list[Request] = []
     used: set[str] = set()
-    for sample in samples:
-        shots = _shots_for(task, sample, pool, by_group, config.seed)
-        used.update(s.id for s in shots)
-        requests.append(build_request(task, sample, shots))
+    if generator is not None:  # synthetic rows are fitted to the evaluated model (longctx)
+        samples, requests = generator.fit(task, samples, config)
+    else:
+        for sample in samples:
+            shots = _shots_for(task, sample, pool, by_group, config.seed)
+            used.update(s.id for s in shots)
+            requests.append(build_request(task, sample, shots))
     return TaskPlan(
         task, tuple(samples), tuple(requests), data, split, tuple(sorted(used)), fewshot_source
     )

@@ -55,6 +55,9 @@ class DatasetSpec(BaseModel):
     """Split name → path (or glob) relative to the data dir."""
     hf_splits: dict[str, str] = Field(default_factory=dict)
     """Split name → hub split name, when they differ."""
+    generator: str | None = None
+    """``module:attr`` of a :class:`~evalkit.task.data.RowGenerator` that makes the rows from the
+    task's parameters (synthetic tasks such as ``niah``: no files, no hub)."""
 
 
 class FieldsSpec(BaseModel):
