@@ -1,39 +1,63 @@
 """OpenAI API and OpenAI-compatible servers (vLLM, SGLang, LMDeploy, llama.cpp server, Ollama).
 
 Speaks the wire protocol with ``httpx`` directly: one pooled async client, no SDK-level retries
-(the runner owns retries), and every failure classified:
+(the runner owns retries), and every failure classified (see :mod:`evalkit.backends.exchange`):
 
-* transient: 408/409/429/5xx, timeouts, connection errors, malformed or truncated JSON;
-* fatal: 401/403 (credentials), 400/404/422 (the request or model name is wrong).
+* transient: 408/409/429/5xx, the per-request deadline, connection errors, a reply that is not
+  JSON or has the wrong shape (wrong types, missing fields, nesting too deep);
+* fatal: 401/403 (credentials), 400/404/422 (the request or model name is wrong), a reply
+  larger than 32 MiB.
 
 The API key is read from the environment variable named by ``--api-key-env`` and is never put in
-an identity, a record or an error message.
+an identity, a record or an error message; nor are the base URL's user info and query string
+(see :mod:`evalkit.backends.urls`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-import math
 import os
 import re
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any
 
 import httpx
 
 from evalkit.backends import BackendIdentity, BackendOptions, Capabilities
+from evalkit.backends.exchange import TRANSIENT_STATUS, Exchange
+from evalkit.backends.openai_reply import (
+    MALFORMED,
+    continuation_logprob,
+    label_logprobs,
+    parse_completion,
+)
+from evalkit.backends.urls import BaseUrl, checked_url, endpoint_url, public_url
 from evalkit.errors import BackendUnavailable, ConfigError, FatalBackendError, TransientBackendError
-from evalkit.types import Completion, FinishReason, Request, ToolCall, Usage
+from evalkit.redaction import Redactor
+from evalkit.types import Completion, Request
+
+__all__ = [
+    "OpenAIBackend",
+    "checked_url",
+    "endpoint_url",
+    "extra_body",
+    "make_openai",
+    "make_openai_compatible",
+    "label_logprobs",
+    "public_url",
+]
+
+_label_logprobs = label_logprobs  # the name tests have imported
 
 OPENAI_URL = "https://api.openai.com/v1"
-TRANSIENT_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529})
-FINISH_REASONS: frozenset[str] = frozenset({"stop", "length", "content_filter", "tool_calls"})
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 """What an environment variable name looks like (``--api-key-env``)."""
 CHAT_TOP_LOGPROBS = 20
 """Alternatives asked per token when ranking letters over chat (the most OpenAI returns)."""
+PREFLIGHT_S = 4.0
+"""Time the start-of-run check may take in all, retries included (a dead server fails fast)."""
 
 # Usual local addresses of the servers that speak the OpenAI protocol.
 ALIAS_URLS = {
@@ -42,68 +66,6 @@ ALIAS_URLS = {
     "lmdeploy": "http://127.0.0.1:23333/v1",
     "ollama": "http://127.0.0.1:11434/v1",
 }
-
-
-def public_url(url: str) -> str:
-    """Return ``url`` without credentials, query string or fragment (safe to record).
-
-    >>> public_url("https://user:secret@host:8000/v1?key=abc")
-    'https://host:8000/v1'
-    """
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
-
-
-def endpoint_url(base_url: str, path: str) -> str:
-    """Return the URL of the API ``path`` under ``base_url``, keeping its query string.
-
-    >>> endpoint_url("https://host/openai/v1/?api-version=2024-06-01", "/chat/completions")
-    'https://host/openai/v1/chat/completions?api-version=2024-06-01'
-    """
-    parts = urlsplit(base_url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/") + path, parts.query, ""))
-
-
-def checked_url(url: str) -> str:
-    """Return ``url`` if it is an ``http(s)://host[:port]/...`` URL, else raise ConfigError."""
-    try:
-        parts = urlsplit(url)
-        port_ok = parts.port is None or parts.port >= 0  # reading .port raises on a bad port
-    except ValueError as exc:
-        raise ConfigError(f"invalid --base-url: {exc}") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
-        raise ConfigError(
-            f"invalid --base-url '{public_url(url)}': expected http(s)://HOST[:PORT]/PATH"
-        )
-    return url
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    ms = response.headers.get("retry-after-ms")
-    if ms is not None:
-        try:
-            return float(ms) / 1000.0
-        except ValueError:
-            return None
-    value = response.headers.get("retry-after")
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _error_text(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-        message = body.get("error", {}).get("message") if isinstance(body, dict) else None
-        if isinstance(body.get("error"), str):
-            message = body["error"]
-    except (ValueError, AttributeError):
-        message = None
-    text = str(message or response.text or response.reason_phrase)
-    return " ".join(text.split())[:200]
 
 
 class OpenAIBackend:
@@ -118,16 +80,20 @@ class OpenAIBackend:
         timeout_s: float,
         extra_body: Mapping[str, Any] | None = None,
     ) -> None:
+        url = BaseUrl.parse(base_url)
         extra = {f"extra.{k}": json.dumps(v) for k, v in sorted((extra_body or {}).items())}
-        self._identity = BackendIdentity(provider, model, public_url(base_url), extra)
+        route = url.route()
+        if route is not None:
+            extra["route"] = route  # two routes (query strings) on one server are two models
+        self._identity = BackendIdentity(provider, model, url.public, extra)
         self._extra_body = dict(extra_body or {})
-        self._base = base_url
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._base = url.request_base
         self._client = httpx.AsyncClient(
-            headers=headers,
+            headers=url.auth_header(api_key),
             timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0)),
             limits=httpx.Limits(max_connections=None, max_keepalive_connections=256),
         )
+        self._exchange = Exchange(self._client, timeout_s, Redactor.of((api_key, *url.secrets())))
 
     @property
     def identity(self) -> BackendIdentity:
@@ -140,46 +106,51 @@ class OpenAIBackend:
         return Capabilities(loglikelihood=("echo", "top_logprobs"), tools=True)
 
     async def preflight(self) -> None:
-        """Check the server answers at all, so a dead endpoint fails in one line at the start."""
+        """Check the server answers at all, so a dead endpoint fails in one line at the start.
+
+        ``GET /models`` is tried for at most :data:`PREFLIGHT_S` seconds: refused connections,
+        timeouts and server errors (5xx, 429) are retried within that time, then fail the run;
+        401/403 fail at once; any other answer passes (a server without ``/models`` says 404).
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + PREFLIGHT_S
+        wait = 0.25
+        while True:
+            why = await self._models_problem(deadline - loop.time())
+            if why is None:
+                return
+            if loop.time() + wait >= deadline:
+                raise BackendUnavailable(f"{why} (tried for {PREFLIGHT_S:g} s)")
+            await asyncio.sleep(wait)
+            wait *= 2
+
+    async def _models_problem(self, time_left: float) -> str | None:
+        """Ask ``GET /models`` once (status only); say what is wrong, ``None`` when fine."""
+        where = self._identity.base_url
         try:
-            response = await self._client.get(endpoint_url(self._base, "/models"), timeout=10.0)
+            url = endpoint_url(self._base, "/models")
+            async with self._client.stream("GET", url, timeout=max(time_left, 0.1)) as response:
+                status = response.status_code
         except httpx.HTTPError as exc:
-            raise BackendUnavailable(
-                f"cannot reach {self._identity.base_url} ({type(exc).__name__}): "
-                "is the server running and --base-url right?"
-            ) from None
-        if response.status_code in (401, 403):
-            raise FatalBackendError(
-                f"{self._identity.base_url}: HTTP {response.status_code}, authentication failed; "
-                "check the API key variable (--api-key-env)"
+            return (
+                f"cannot reach {where} ({type(exc).__name__}): is the server running and "
+                "--base-url right?"
             )
+        if status in (401, 403):
+            raise FatalBackendError(
+                f"{where}: HTTP {status}, authentication failed; check the API key variable "
+                "(--api-key-env)"
+            )
+        return (
+            f"{where} answers HTTP {status} to GET /models" if status in TRANSIENT_STATUS else None
+        )
 
     async def _post(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
-        try:
-            response = await self._client.post(endpoint_url(self._base, path), json=payload)
-        except httpx.TimeoutException:
-            raise TransientBackendError("request timed out") from None
-        except httpx.TransportError as exc:
-            raise TransientBackendError(f"connection error ({type(exc).__name__})") from None
-        if response.status_code in TRANSIENT_STATUS:
-            raise TransientBackendError(
-                f"HTTP {response.status_code}: {_error_text(response)}",
-                _retry_after(response),
-                response.status_code,
-            )
-        if response.status_code in (401, 403):
-            raise FatalBackendError(
-                f"HTTP {response.status_code}: authentication failed; check the API key variable"
-            )
-        if response.status_code >= 400:
-            raise FatalBackendError(f"HTTP {response.status_code}: {_error_text(response)}")
-        try:
-            body = json.loads(response.content)
-        except (ValueError, UnicodeDecodeError):
-            raise TransientBackendError("malformed JSON in response") from None
-        if not isinstance(body, dict) or not body.get("choices"):
+        body = await self._exchange.post_json(endpoint_url(self._base, path), payload)
+        choices = body.get("choices")
+        if not isinstance(choices, list) or not choices:
             raise TransientBackendError("response has no choices")
-        return cast(dict[str, Any], body)
+        return body
 
     def _payload(self, request: Request) -> dict[str, Any]:
         p = request.params
@@ -210,8 +181,8 @@ class OpenAIBackend:
         path = "/chat/completions" if request.is_chat else "/completions"
         body = await self._post(path, self._payload(request))
         try:
-            return _parse_completion(body, request.is_chat, self._identity.model, start)
-        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+            return parse_completion(body, request.is_chat, self._identity.model, start)
+        except MALFORMED as exc:
             # A reply of the wrong shape is a server fault like malformed JSON: retry it.
             raise TransientBackendError(f"malformed response ({type(exc).__name__})") from None
 
@@ -237,7 +208,10 @@ class OpenAIBackend:
                     "temperature": 0.0,
                 },
             )
-            scores.append(_continuation_logprob(body, len(prompt)))
+            try:
+                scores.append(continuation_logprob(body, len(prompt)))
+            except MALFORMED as exc:
+                raise TransientBackendError(f"malformed logprobs ({type(exc).__name__})") from None
         return scores
 
     async def _first_token_logprobs(
@@ -264,100 +238,15 @@ class OpenAIBackend:
             "top_logprobs": CHAT_TOP_LOGPROBS,
         }
         payload.pop("stop", None)
-        return _label_logprobs(await self._post("/chat/completions", payload), labels)
+        body = await self._post("/chat/completions", payload)
+        try:
+            return label_logprobs(body, labels)
+        except MALFORMED as exc:
+            raise TransientBackendError(f"malformed logprobs ({type(exc).__name__})") from None
 
     async def aclose(self) -> None:
         """Close the connection pool."""
         await self._client.aclose()
-
-
-def _parse_completion(body: dict[str, Any], is_chat: bool, model: str, start: float) -> Completion:
-    choice = body["choices"][0]
-    text = choice["message"]["content"] if is_chat else choice["text"]
-    if text is None:
-        text = ""  # a refusal or tool call leaves content null: record an empty answer
-    if not isinstance(text, str):
-        raise TypeError("choice text is not a string")
-    reason = choice.get("finish_reason") or "unknown"
-    usage = body.get("usage") or {}
-    return Completion(
-        text=text,
-        finish_reason=cast(
-            FinishReason,
-            reason if isinstance(reason, str) and reason in FINISH_REASONS else "unknown",
-        ),
-        usage=Usage(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)),
-        model=str(body.get("model") or model),
-        latency_s=time.monotonic() - start,
-        tool_calls=_tool_calls(choice["message"]) if is_chat else (),
-    )
-
-
-def _tool_calls(message: dict[str, Any]) -> tuple[ToolCall, ...]:
-    """Read a chat message's native tool calls, keeping the arguments as the model wrote them.
-
-    A call's arguments are JSON text by protocol; anything else (an object some servers send,
-    a number) is kept as its JSON text, so the tool loop sees one form and records malformed
-    arguments instead of failing the request.
-    """
-    raw = message.get("tool_calls") or ()
-    if not isinstance(raw, list):
-        raise TypeError("tool_calls is not a list")
-    calls = []
-    for n, item in enumerate(raw):
-        function = item["function"]
-        args = function.get("arguments", "")
-        calls.append(
-            ToolCall(
-                id=str(item.get("id") or f"call_{n}"),
-                name=str(function.get("name") or ""),
-                arguments=args if isinstance(args, str) else json.dumps(args),
-            )
-        )
-    return tuple(calls)
-
-
-def _continuation_logprob(body: dict[str, Any], prompt_chars: int) -> float:
-    try:
-        lp = body["choices"][0]["logprobs"]
-        offsets, values = lp["text_offset"], lp["token_logprobs"]
-    except (KeyError, TypeError, IndexError):
-        raise FatalBackendError(
-            "server did not echo prompt logprobs (needs echo + logprobs support)"
-        ) from None
-    total = 0.0
-    for offset, value in zip(offsets, values, strict=False):
-        if offset >= prompt_chars and value is not None:
-            total += float(value)
-    return total
-
-
-def _label_logprobs(body: dict[str, Any], labels: Sequence[str]) -> list[float]:
-    """Each label's log-probability as the first token of a chat answer.
-
-    A label missing from the listed alternatives is less likely than all of them; it gets the
-    lowest listed value minus 1 (a placeholder that ranks it last, not a probability).
-    """
-    try:
-        top = body["choices"][0]["logprobs"]["content"][0]["top_logprobs"]
-        listed = [(str(t["token"]).strip(), float(t["logprob"])) for t in top]
-    except (KeyError, TypeError, IndexError, ValueError):
-        raise FatalBackendError(
-            "the chat response has no top_logprobs: the server or model does not return "
-            "log-probabilities; use -T mode=generate"
-        ) from None
-    mass: dict[str, float] = {}
-    for token, value in listed:
-        if token in labels:
-            mass[token] = mass.get(token, 0.0) + math.exp(value)
-    if not mass:
-        shown = ", ".join(repr(token) for token, _ in listed[:5])
-        raise FatalBackendError(
-            f"no option letter among the first answer token's top {len(listed)} "
-            f"alternatives ({shown}, ...): the model does not answer with a letter first"
-        )
-    floor = min(value for _, value in listed) - 1.0
-    return [math.log(mass[label]) if label in mass else floor for label in labels]
 
 
 def _api_key(options: BackendOptions, required: bool) -> str | None:
@@ -406,8 +295,12 @@ def extra_body(model_args: Mapping[str, str]) -> dict[str, Any]:
         field = key.removeprefix("extra.")
         try:
             body[field] = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             body[field] = text
+        try:
+            json.dumps(body[field], allow_nan=False)
+        except (ValueError, RecursionError):
+            raise ConfigError(f"-M {key}: NaN, infinity or deep nesting is not JSON") from None
     return body
 
 
