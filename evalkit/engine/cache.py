@@ -11,17 +11,20 @@ cache. Credentials never enter it: identities carry no keys and base URLs are re
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import math
 import os
 import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, cast, get_args
 
 from evalkit.backends import BackendIdentity
 from evalkit.errors import ResultsError
+from evalkit.redaction import escape_surrogates
 from evalkit.types import Completion, FinishReason, Request, Usage
 
 CACHE_FILE = "responses.sqlite"
@@ -70,33 +73,59 @@ def cache_key(
         "sample": request.sample_id if request.params.temperature > 0 else None,
     }
     text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    # surrogatepass: a lone surrogate in a prompt hashes deterministically; other text as UTF-8
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _encode(c: Completion) -> str:
-    return json.dumps(
-        {
-            "text": c.text,
-            "finish_reason": c.finish_reason,
-            "model": c.model,
-            "input_tokens": c.usage.input_tokens,
-            "output_tokens": c.usage.output_tokens,
-            "option_logprobs": list(c.option_logprobs) if c.option_logprobs else None,
-        },
-        sort_keys=True,
-        ensure_ascii=False,
+    return escape_surrogates(
+        json.dumps(
+            {
+                "text": c.text,
+                "finish_reason": c.finish_reason,
+                "model": c.model,
+                "input_tokens": c.usage.input_tokens,
+                "output_tokens": c.usage.output_tokens,
+                "option_logprobs": list(c.option_logprobs) if c.option_logprobs else None,
+            },
+            sort_keys=True,
+            ensure_ascii=False,
+        )
     )
 
 
-def _decode(text: str) -> Completion:
-    d = json.loads(text)
+FINISH_REASONS = frozenset(get_args(FinishReason))
+
+
+def _decode(raw: Any) -> Completion | None:
+    """Read a stored entry; ``None`` (a miss) for anything that is not one evalkit wrote."""
+    try:
+        d = json.loads(raw)
+    except (TypeError, ValueError, RecursionError):  # not text, not JSON, numbers too long
+        return None
+    if not isinstance(d, dict):
+        return None
+    text, reason, model = d.get("text"), d.get("finish_reason"), d.get("model")
+    counts = (d.get("input_tokens"), d.get("output_tokens"))
+    logprobs = d.get("option_logprobs") or None
+    if not (isinstance(text, str) and isinstance(model, str) and isinstance(reason, str)):
+        return None
+    if reason not in FINISH_REASONS:
+        return None
+    if not all(type(n) is int and n >= 0 for n in counts):
+        return None
+    if logprobs is not None and not (
+        isinstance(logprobs, list)
+        and all(type(v) in (int, float) and not math.isnan(v) for v in logprobs)
+    ):
+        return None
     return Completion(
-        text=d["text"],
-        finish_reason=cast(FinishReason, d["finish_reason"]),
-        usage=Usage(int(d["input_tokens"]), int(d["output_tokens"])),
-        model=d["model"],
+        text=text,
+        finish_reason=cast(FinishReason, reason),
+        usage=Usage(cast(int, counts[0]), cast(int, counts[1])),
+        model=model,
         cached=True,
-        option_logprobs=tuple(d["option_logprobs"]) if d.get("option_logprobs") else None,
+        option_logprobs=tuple(logprobs) if logprobs else None,
     )
 
 
@@ -128,9 +157,25 @@ class ResponseCache:
             ) from None
 
     def get(self, key: str) -> Completion | None:
-        """Return the cached completion for ``key``, if any."""
-        row = self._db.execute("SELECT completion FROM responses WHERE key = ?", (key,)).fetchone()
-        return _decode(row[0]) if row else None
+        """Return the cached completion for ``key``, if any.
+
+        An entry that does not decode (a corrupt row, a row some other program wrote) or a
+        database that cannot be read is a miss: the request is sent, never a traceback, and the
+        bad row is deleted so that the new answer can take its place.
+        """
+        try:
+            row = self._db.execute(
+                "SELECT completion FROM responses WHERE key = ?", (key,)
+            ).fetchone()
+        except sqlite3.Error:
+            return None
+        if row is None:
+            return None
+        completion = _decode(row[0])
+        if completion is None:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("DELETE FROM responses WHERE key = ?", (key,))
+        return completion
 
     def put(self, key: str, completion: Completion) -> None:
         """Store a successful completion (first writer wins; entries never change)."""
