@@ -25,9 +25,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from evalkit.config import RunConfig, TaskRef  # noqa: E402
+from evalkit.scoring.ifeval import make_ifeval_scorer  # noqa: E402
 from evalkit.stats.metrics import aggregate  # noqa: E402
 from evalkit.task.plan import plan_task  # noqa: E402
-from evalkit.scoring.ifeval import make_ifeval_scorer  # noqa: E402
 from evalkit.types import Completion, Sample  # noqa: E402
 
 T_IMPORT = time.perf_counter()

@@ -30,8 +30,8 @@ REPO = Path(__file__).resolve().parent.parent
 SPACE_OUTSIDE_WORDS = re.compile(r"(?<![A-Za-z]) | (?![A-Za-z])")
 sys.path.insert(0, str(REPO))
 
-from evalkit.scoring.math.scorer import MathChecker, MathScorer  # noqa: E402
 from evalkit.scoring.math.extract import last_boxed  # noqa: E402
+from evalkit.scoring.math.scorer import MathChecker, MathScorer  # noqa: E402
 from evalkit.types import Completion, Sample, Score  # noqa: E402
 
 

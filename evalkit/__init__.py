@@ -34,15 +34,15 @@ _EXPORTS = {
     "SampleResult": "evalkit.types",
     "Score": "evalkit.types",
     "Scorer": "evalkit.scoring",
-    "TaskOutcome": "evalkit.engine.pipeline",
+    "TaskOutcome": "evalkit.engine.run",
     "build_table": "evalkit.reports.table",
     "compare": "evalkit.reports.compare",
     "gate": "evalkit.reports.gate",
     "publish": "evalkit.records.publish",
     "read_record": "evalkit.records.io",
     "read_samples": "evalkit.records.io",
-    "rescore": "evalkit.records.rescore",
-    "run": "evalkit.engine.pipeline",
+    "rescore": "evalkit.engine.rescore",
+    "run": "evalkit.engine.run",
 }
 
 __all__ = [
@@ -78,15 +78,15 @@ __all__ = [
 
 if TYPE_CHECKING:
     from evalkit.backends import PROVIDERS, Backend, BackendIdentity, BackendOptions, Capabilities
-    from evalkit.reports.compare import compare
     from evalkit.config import RunConfig
+    from evalkit.engine.run import TaskOutcome, run
     from evalkit.errors import EvalkitError
-    from evalkit.reports.gate import GateReport, gate
-    from evalkit.records.publish import publish
-    from evalkit.reports.table import build_table
-    from evalkit.records.rescore import rescore
     from evalkit.records.io import RunRecord, read_record, read_samples
-    from evalkit.engine.pipeline import TaskOutcome, run
+    from evalkit.records.publish import publish
+    from evalkit.engine.rescore import rescore
+    from evalkit.reports.compare import compare
+    from evalkit.reports.gate import GateReport, gate
+    from evalkit.reports.table import build_table
     from evalkit.scoring import SCORERS, Scorer
     from evalkit.types import (
         Completion,

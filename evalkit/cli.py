@@ -75,6 +75,14 @@ def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
     )
     p.add_argument("--cache-dir", type=Path, help="response cache folder")
     p.add_argument("--resume", metavar="RUN|latest", help="continue an interrupted run")
+    p.add_argument("--judge", metavar="PROVIDER/MODEL", help="judge model for judge-scored tasks")
+    p.add_argument(
+        "-J",
+        dest="judge_args",
+        action="append",
+        metavar="KEY=VALUE",
+        help="judge argument: base_url=URL, api_key_env=NAME, or a backend argument as for -M",
+    )
     p.set_defaults(func=cmd_run)
 
 
@@ -128,6 +136,8 @@ def _config_from(args: argparse.Namespace) -> RunConfig:
         "output_dir": args.output_dir,
         "cache": not args.no_cache,
         "cache_dir": args.cache_dir,
+        "judge": args.judge,
+        "judge_args": parse_assignments(args.judge_args, "-J"),
     }
     try:
         return RunConfig(**fields)
@@ -140,7 +150,7 @@ def _config_from(args: argparse.Namespace) -> RunConfig:
 def cmd_run(args: argparse.Namespace) -> int:
     """``evalkit run``."""
     from evalkit.engine.display import make_display
-    from evalkit.engine.pipeline import run
+    from evalkit.engine.run import run
 
     config = _config_from(args)
     if not config.tasks:
@@ -185,11 +195,11 @@ def cmd_table(args: argparse.Namespace) -> int:
 
 def cmd_rescore(args: argparse.Namespace) -> int:
     """``evalkit rescore RUN...``."""
+    from evalkit.engine.rescore import rescore
     from evalkit.reports.table import build_table, render
-    from evalkit.records.rescore import rescore
 
     for run_dir in args.runs:
-        rescore(run_dir, args.data_dir)
+        rescore(run_dir, args.data_dir, cache=not args.no_cache, judge=args.judge)
     sys.stdout.write(render(build_table(args.runs), "markdown"))
     return EXIT_OK
 
@@ -255,6 +265,11 @@ def cmd_gate(args: argparse.Namespace) -> int:
         args.baseline, args.candidate, args.max_drop, args.alpha, correction=args.correction
     )
     summary = summary_markdown(report)
+    if args.html:
+        from evalkit.reports.html import gate_report
+
+        write_text(args.html, gate_report(report))
+        summary += f"\nHTML report with every flipped sample: `{args.html}`\n"
     if args.summary:
         write_text(args.summary, summary)
     if args.junit:
@@ -262,6 +277,26 @@ def cmd_gate(args: argparse.Namespace) -> int:
     sys.stdout.write(summary)
     check(report)
     return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """``evalkit report PATH... -o OUT``."""
+    from evalkit.reports.html import write_report
+
+    for path in write_report(args.paths, args.output):
+        print(path)
+    return EXIT_OK
+
+
+def _add_html_report(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = sub.add_parser(
+        "report", help="static HTML report: one run, two runs compared, or a results folder"
+    )
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="RUN, BASE CAND, or DIR")
+    p.add_argument(
+        "-o", "--output", type=Path, required=True, help="report file (a folder for a site)"
+    )
+    p.set_defaults(func=cmd_report)
 
 
 def _add_reporting(sub: argparse._SubParsersAction[_Parser]) -> None:
@@ -286,7 +321,25 @@ def _add_reporting(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--correction", choices=["holm", "none"], default="holm")
     p.add_argument("--summary", type=Path, help="write the markdown summary here")
     p.add_argument("--junit", type=Path, help="write JUnit XML here")
+    p.add_argument("--html", type=Path, help="write the verdict and comparison as an HTML report")
     p.set_defaults(func=cmd_gate)
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    """``evalkit plot RUN -o FILE.png``: the long-context heatmap, and its per-length table."""
+    from evalkit.reports.plots import plot_run
+
+    table = plot_run(args.run, args.output, args.metric)
+    sys.stdout.write(f"{table}\nwrote {args.output}\n")
+    return EXIT_OK
+
+
+def _add_plot(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = sub.add_parser("plot", help="heatmap of a long-context run (needle depth x length)")
+    p.add_argument("run", type=Path, metavar="RUN")
+    p.add_argument("-o", "--output", type=Path, required=True, help="picture file (.png, .svg)")
+    p.add_argument("--metric", help="metric to show (default: the task's primary metric)")
+    p.set_defaults(func=cmd_plot)
 
 
 def build_parser() -> _Parser:
@@ -307,6 +360,8 @@ def build_parser() -> _Parser:
     p = sub.add_parser("rescore", help="score the stored outputs of runs again")
     p.add_argument("runs", nargs="+", type=Path, metavar="RUN")
     p.add_argument("--data-dir", type=Path)
+    p.add_argument("--judge", metavar="PROVIDER/MODEL", help="re-judge with another judge model")
+    p.add_argument("--no-cache", action="store_true", help="ask the judge again, not the cache")
     p.set_defaults(func=cmd_rescore)
     p = sub.add_parser("publish", help="copy runs without benchmark text (safe to commit)")
     p.add_argument("runs", nargs="+", type=Path, metavar="RUN")
@@ -319,6 +374,8 @@ def build_parser() -> _Parser:
     p.add_argument("--cache-dir", type=Path)
     p.set_defaults(func=cmd_cache)
     _add_reporting(sub)
+    _add_plot(sub)
+    _add_html_report(sub)
     return parser
 
 

@@ -183,6 +183,11 @@ class RunConfig(BaseModel):
     """Reuse and store completions in the response cache."""
     cache_dir: Path | None = None
     """Cache folder; default ``$EVALKIT_CACHE_DIR`` or ``~/.cache/evalkit``."""
+    judge: str | None = None
+    """Judge model spec ``provider/model`` for judge-scored tasks (``--judge``)."""
+    judge_args: dict[str, str] = Field(default_factory=dict)
+    """The judge's ``-J key=value`` arguments: ``base_url``, ``api_key_env``, and backend
+    arguments as for ``-M``."""
 
     @field_validator("concurrency")
     @classmethod

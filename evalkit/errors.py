@@ -18,6 +18,7 @@ line and exits with its ``exit_code``. Anything else is a bug and keeps its trac
         ├── BackendUnavailable     unreachable or refusing at the start of a run
         ├── TransientBackendError  429 / 5xx / timeout / reset / malformed reply: retry
         ├── FatalBackendError      auth, bad request, unsupported: do not retry
+        ├── JudgeCallFailed        a judge call failed after its retries (the sample errs)
         └── ErrorRateExceeded      too many samples failed after their retries
 
 Exit codes: 0 ok, 1 gate failed, 2 user error, 3 backend failure beyond the allowed error rate.
@@ -104,6 +105,11 @@ class TransientBackendError(BackendError):
 
 class FatalBackendError(BackendError):
     """A failure that retrying cannot fix: bad credentials, bad request, unsupported call."""
+
+
+class JudgeCallFailed(BackendError):
+    """A judge model's call failed after its retries; the judged sample is recorded as an error
+    (never scored 0)."""
 
 
 class ErrorRateExceeded(BackendError):

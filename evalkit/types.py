@@ -97,6 +97,21 @@ class Message:
             out["name"] = self.name
         return out
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Message:
+        """Read the wire form written by :meth:`to_dict` (a recorded transcript turn)."""
+        calls = tuple(
+            ToolCall(str(c["id"]), str(c["function"]["name"]), str(c["function"]["arguments"]))
+            for c in d.get("tool_calls") or ()
+        )
+        return cls(
+            role=d["role"],
+            content=str(d.get("content") or ""),
+            tool_calls=calls,
+            tool_call_id=d.get("tool_call_id"),
+            name=d.get("name"),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Sample:

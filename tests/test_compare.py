@@ -10,10 +10,10 @@ import pytest
 from support.synthetic_runs import sample_lines, simulated_pair, write_run
 
 from evalkit.cli import main
-from evalkit.reports.compare import cell, compare, item_values, pair_samples, to_json, to_markdown
 from evalkit.errors import ResultsError
-from evalkit.stats.paired import mcnemar_exact, paired_bootstrap
 from evalkit.records.runs import find_runs, runs_by_label
+from evalkit.reports.compare import cell, compare, item_values, pair_samples, to_json, to_markdown
+from evalkit.stats.paired import mcnemar_exact, paired_bootstrap
 
 BASE = [1.0, 1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0]
 CAND = [1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0, 1.0]

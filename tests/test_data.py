@@ -5,9 +5,9 @@ import time
 
 import pytest
 
+from evalkit.errors import DataError
 from evalkit.task import spec as tasks_module
 from evalkit.task.data import fingerprint, load_hub, load_local, row_id, subset, to_samples
-from evalkit.errors import DataError
 from evalkit.task.spec import DatasetSpec, discover
 from evalkit.types import Sample
 

@@ -13,9 +13,9 @@ import pytest
 
 from evalkit.cli import main
 from evalkit.config import RunConfig
-from evalkit.reports.gate import gate
+from evalkit.engine.run import run
 from evalkit.records.io import read_record, read_samples
-from evalkit.engine.pipeline import run
+from evalkit.reports.gate import gate
 
 REPO = Path(__file__).resolve().parent.parent
 BASELINE = REPO / "results" / "baseline"

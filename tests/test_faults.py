@@ -31,8 +31,8 @@ from test_reliability_kill import RecordingServer, serve_in_thread, write_task
 
 from evalkit.cli import main
 from evalkit.config import RunConfig
+from evalkit.engine.run import run
 from evalkit.records.io import SAMPLES_FILE, read_record, read_samples
-from evalkit.engine.pipeline import run
 
 N = 60
 

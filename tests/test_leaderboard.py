@@ -167,7 +167,7 @@ def test_model_names_cannot_break_the_table(tmp_path):
 
 
 def test_template_ships_inside_the_package():
-    assert resources.files("evalkit").joinpath("templates", TEMPLATE).is_file()
+    assert resources.files("evalkit.reports").joinpath("templates", TEMPLATE).is_file()
 
 
 def test_check_detects_a_stale_file(tmp_path, capsys):

@@ -5,9 +5,9 @@ import asyncio
 from evalkit.backends import BackendIdentity, Capabilities
 from evalkit.backends.mock import echo
 from evalkit.config import RunConfig
-from evalkit.errors import TransientBackendError
 from evalkit.engine.limiter import AdaptiveLimiter
-from evalkit.engine.pipeline import run
+from evalkit.engine.run import run
+from evalkit.errors import TransientBackendError
 from evalkit.types import Completion, Request
 
 

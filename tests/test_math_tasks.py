@@ -1,9 +1,9 @@
 """MATH-500 and full MATH task definitions through the whole pipeline."""
 
 from evalkit.config import RunConfig, TaskRef
-from evalkit.task.plan import plan_task
+from evalkit.engine.run import run
 from evalkit.records.io import read_samples
-from evalkit.engine.pipeline import run
+from evalkit.task.plan import plan_task
 
 
 def test_math500_reference_solutions_score_100_percent(tmp_path, shared_data):

@@ -16,10 +16,10 @@ from support.server_responders import write_mc_answers
 from evalkit.backends.openai_api import _label_logprobs
 from evalkit.cli import main
 from evalkit.config import RunConfig, TaskRef
-from evalkit.task.data import load_adapter
 from evalkit.errors import ConfigError, DataError, FatalBackendError
-from evalkit.task.plan import plan_task
 from evalkit.records.io import read_record, read_samples
+from evalkit.task.data import load_adapter
+from evalkit.task.plan import plan_task
 from evalkit.task.spec import find_task
 
 GOLDEN = Path(__file__).parent / "golden"

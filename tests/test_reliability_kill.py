@@ -75,7 +75,7 @@ KILLER = r"""
 import json, os, signal, sys
 import evalkit.engine.cache as cache
 import evalkit.records.io as results
-import evalkit.engine.pipeline as runner
+import evalkit.records.lifecycle as runner
 from evalkit.cli import main
 
 point, _, nth = os.environ["KILL_AT"].rpartition(":")

@@ -6,9 +6,9 @@ import pytest
 
 from evalkit.backends.mock import MockBackend, echo
 from evalkit.config import RunConfig
+from evalkit.engine.run import run
 from evalkit.errors import ResumeMismatchError
 from evalkit.records.io import RUN_FILE, SAMPLES_FILE, read_record, read_samples
-from evalkit.engine.pipeline import run
 from evalkit.types import Request
 
 

@@ -9,9 +9,9 @@ import pytest
 from evalkit.backends import BackendIdentity, Capabilities
 from evalkit.backends.mock import MockBackend, echo
 from evalkit.config import RunConfig
+from evalkit.engine.run import run
 from evalkit.errors import ErrorRateExceeded, FatalBackendError, TransientBackendError
 from evalkit.records.io import read_record, read_samples
-from evalkit.engine.pipeline import run
 from evalkit.types import Completion, Request
 
 

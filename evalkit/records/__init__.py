@@ -1,1 +1,4 @@
-"""Run records: the schema and I/O of run.json and samples.jsonl, provenance, summaries, resume, rescore, publish and run discovery."""
+"""Run records: the schema and I/O of run.json and samples.jsonl.
+
+Also provenance, summaries, resume, rescore, publish and run discovery.
+"""

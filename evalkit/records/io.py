@@ -28,9 +28,15 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from evalkit.errors import ResultsError
-from evalkit.types import SampleResult
+from evalkit.records.lines import (  # sample lines have their own module; names kept here
+    REQUIRED_SAMPLE_KEYS as REQUIRED_SAMPLE_KEYS,
+)
+from evalkit.records.lines import encode_line, parse_line
+from evalkit.records.lines import sample_line as sample_line
+from evalkit.redaction import escape_surrogates
 
 if TYPE_CHECKING:
+    from evalkit.backends import Backend
     from evalkit.config import RunConfig
 
 RUN_FILE = "run.json"
@@ -83,6 +89,9 @@ class RunRecord(BaseModel):
     timings: dict[str, float] = {}
     redacted: bool = False
     """A published copy: text fields of ``samples.jsonl`` are hashes (see publish.py)."""
+    judge: dict[str, Any] | None = None
+    """The judge model of a judge-scored run (spec, backend identity, generation params);
+    absent from the file of runs without a judge."""
 
     def model_name(self) -> str:
         """The model as tables and the leaderboard show it (``--model-name``, else the spec)."""
@@ -139,18 +148,33 @@ def provenance() -> dict[str, Any]:
 
 
 def recorded_config(config: RunConfig) -> dict[str, Any]:
-    """Return the config as run.json records it: the base URL without credentials or query."""
+    """Return the config as run.json records it: base URLs without credentials or query.
+
+    Runs without a judge record no judge keys (their records keep the form they always had).
+    """
     dumped = config.model_dump(mode="json")
     if config.base_url is not None:
-        from evalkit.backends.openai_api import public_url  # only URL backends need httpx
+        from evalkit.backends.urls import public_url
 
         dumped["base_url"] = public_url(config.base_url)
+    if config.judge is None:
+        dumped.pop("judge")
+        dumped.pop("judge_args")
+    elif "base_url" in config.judge_args:
+        from evalkit.backends.openai_api import public_url
+
+        dumped["judge_args"]["base_url"] = public_url(config.judge_args["base_url"])
     return dumped
 
 
+def recorded_judge(config: RunConfig, backend: Backend) -> dict[str, Any]:
+    """The judge as run.json records it: spec and backend identity (never credentials)."""
+    return {"spec": config.judge, **backend.identity.to_dict()}
+
+
 def dumps(obj: Any) -> str:
-    """Serialise for evalkit's files: sorted keys, UTF-8 kept, stable across runs."""
-    return json.dumps(obj, sort_keys=True, ensure_ascii=False, indent=2) + "\n"
+    """Serialise for evalkit's files: sorted keys, UTF-8 kept (lone surrogates escaped), stable."""
+    return escape_surrogates(json.dumps(obj, sort_keys=True, ensure_ascii=False, indent=2)) + "\n"
 
 
 def _write_through(path: Path, text: str) -> None:
@@ -205,34 +229,6 @@ def discard_temp_files(run_dir: Path) -> None:
                 tmp.unlink()
 
 
-def sample_line(result: SampleResult) -> dict[str, Any]:
-    """Return the ``samples.jsonl`` record of one finished sample."""
-    c, s = result.completion, result.score
-    return {
-        "id": result.sample.id,
-        "index": result.sample.index,
-        "epoch": result.request.epoch,
-        "prompt": result.request.prompt_json(),
-        "target": result.sample.target,
-        "metadata": dict(result.sample.metadata),
-        "completion": c.text if c else None,
-        "finish_reason": c.finish_reason if c else None,
-        "latency_s": round(c.latency_s, 4) if c else None,
-        "usage": {"input_tokens": c.usage.input_tokens, "output_tokens": c.usage.output_tokens}
-        if c
-        else None,
-        "answer": s.answer if s else None,
-        "score": s.value if s else None,
-        "metrics": dict(s.metrics) if s else None,
-        "weights": dict(s.weights) if s and s.weights else None,
-        "reason": s.reason if s else None,
-        "details": dict(s.details) if s and s.details else None,
-        "option_logprobs": list(c.option_logprobs) if c and c.option_logprobs else None,
-        "attempts": result.attempts,
-        "error": result.error,
-    }
-
-
 def _drop_torn_tail(path: Path) -> None:
     """Cut an unterminated last line (a write interrupted by a crash) before appending."""
     if not path.is_file() or path.stat().st_size == 0:
@@ -260,7 +256,7 @@ class SamplesWriter:
 
     def append(self, line: Mapping[str, Any]) -> None:
         """Append one record (a short write is continued; a failed one raises ResultsError)."""
-        data = memoryview((json.dumps(line, sort_keys=True, ensure_ascii=False) + "\n").encode())
+        data = memoryview(encode_line(line).encode("utf-8"))
         try:
             while data:
                 data = data[self._fh.write(data) :]
@@ -270,28 +266,6 @@ class SamplesWriter:
     def close(self) -> None:
         """Close the file."""
         self._fh.close()
-
-
-REQUIRED_SAMPLE_KEYS = ("id", "index", "epoch", "error")
-"""What every ``samples.jsonl`` line must have: which sample it is, and whether it failed."""
-
-
-def _parse_sample(raw: bytes) -> tuple[dict[str, Any] | None, str]:
-    """Parse one line; return the record, or ``None`` and why it is not one."""
-    try:
-        record = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        return None, "not UTF-8"
-    except json.JSONDecodeError:
-        return None, "not JSON"
-    if not isinstance(record, dict):
-        return None, "not a JSON object"
-    missing = [k for k in REQUIRED_SAMPLE_KEYS if k not in record]
-    if missing:
-        return None, f"no '{missing[0]}' field"
-    if not isinstance(record["index"], int) or not isinstance(record["epoch"], int):
-        return None, "'index' and 'epoch' must be integers"
-    return record, ""
 
 
 def read_samples(run_dir: Path) -> list[dict[str, Any]]:
@@ -310,7 +284,7 @@ def read_samples(run_dir: Path) -> list[dict[str, Any]]:
     for i, raw in enumerate(lines):
         if not raw.strip():
             continue
-        record, why = _parse_sample(raw)
+        record, why = parse_line(raw)
         if record is not None:
             records.append(record)
         elif i < len(lines) - 1:  # only an unterminated last line can be a crash's torn write
@@ -325,13 +299,14 @@ def write_samples_sorted(run_dir: Path, records: Iterable[Mapping[str, Any]]) ->
     """Rewrite ``samples.jsonl`` in dataset order (atomically)."""
     # Rotated copies of a circular-evaluation question share an index: the id breaks the tie.
     ordered = sorted(records, key=lambda r: (r["index"], r["epoch"], str(r["id"])))
-    text = "".join(json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n" for r in ordered)
+    text = "".join(encode_line(r) for r in ordered)
     atomic_write(run_dir / SAMPLES_FILE, text)
 
 
 def write_record(run_dir: Path, record: RunRecord) -> None:
     """Write ``run.json`` atomically."""
-    atomic_write(run_dir / RUN_FILE, dumps(record.model_dump(mode="json")))
+    exclude = {"judge"} if record.judge is None else set()
+    atomic_write(run_dir / RUN_FILE, dumps(record.model_dump(mode="json", exclude=exclude)))
 
 
 def read_record(run_dir: Path) -> RunRecord:

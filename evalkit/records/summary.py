@@ -11,8 +11,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from evalkit.stats.metrics import aggregate, grouped, macro_mean
 from evalkit.records.io import RunRecord, utc_now
+from evalkit.stats.metrics import aggregate, grouped, macro_mean
 
 NO_ANSWER_REASONS = ("no_answer_found", "truncated")
 """Reasons a scorer gives when it could not extract any answer."""

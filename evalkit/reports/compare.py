@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.errors import ResultsError
-from evalkit.stats.metrics import json_float
-from evalkit.stats.paired import PairedDiff, mcnemar_exact, paired_bootstrap
-from evalkit.reports.table import markdown_table
 from evalkit.records.io import dumps, read_samples
 from evalkit.records.runs import Run, incomparabilities, runs_by_label
+from evalkit.reports.table import markdown_table
+from evalkit.stats.metrics import json_float
+from evalkit.stats.paired import PairedDiff, mcnemar_exact, paired_bootstrap
 
 ItemKey = tuple[str, int]
 """``(sample id, epoch)``."""

@@ -1,10 +1,11 @@
 """The regression gate: per-task verdicts on a candidate against a baseline, for CI.
 
 Decision rule. For each task label both sides have, the runs are paired item by item
-(:mod:`evalkit.reports.compare`) and :func:`evalkit.stats.paired.paired_drop_test` tests ``H0: the true drop is
-at most max_drop points`` against ``H1: it is larger``, one-sided. A task **fails** when its
-p-value, adjusted for the number of tasks, is below ``alpha``; the gate fails when any task
-fails. A change within noise, or a drop that may be no larger than the allowed margin, passes.
+(:mod:`evalkit.reports.compare`) and :func:`evalkit.stats.paired.paired_drop_test` tests
+``H0: the true drop is at most max_drop points`` against ``H1: it is larger``, one-sided. A task
+**fails** when its p-value, adjusted for the number of tasks, is below ``alpha``; the gate fails
+when any task fails. A change within noise, or a drop that may be no larger than the allowed
+margin, passes.
 
 Several tasks. Without correction, a gate over ``k`` tasks with no real change would fire up to
 ``k * alpha`` of the time. The default Holm correction keeps that family-wise false alarm rate at
@@ -27,12 +28,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from evalkit.reports.compare import TaskComparison, change, compare_runs, flip_table, item_values, points
 from evalkit.errors import ConfigError, GateFailed, ResultsError
-from evalkit.stats.paired import DropTest, paired_drop_test
-from evalkit.reports.table import markdown_table
 from evalkit.records.io import atomic_write
 from evalkit.records.runs import Run, incomparabilities, runs_by_label
+from evalkit.reports.compare import (
+    TaskComparison,
+    change,
+    compare_runs,
+    flip_table,
+    item_values,
+    points,
+)
+from evalkit.reports.table import markdown_table
+from evalkit.stats.paired import DropTest, paired_drop_test
 
 Correction = Literal["holm", "none"]
 
@@ -291,13 +299,13 @@ def junit_xml(report: GateReport) -> str:
         },
     )
     for t in report.tasks:
-        case = ET.SubElement(suite, "testcase", {"classname": "evalkit.reports.gate", "name": t.label})
+        case = ET.SubElement(suite, "testcase", {"classname": "evalkit.gate", "name": t.label})
         if t.failed:
             failure = ET.SubElement(case, "failure", {"type": "regression"})
             failure.set("message", t.describe(report.alpha))
         ET.SubElement(case, "system-out").text = t.describe(report.alpha)
     for label in report.ungated:
-        case = ET.SubElement(suite, "testcase", {"classname": "evalkit.reports.gate", "name": label})
+        case = ET.SubElement(suite, "testcase", {"classname": "evalkit.gate", "name": label})
         ET.SubElement(case, "skipped", {"message": "no baseline run"})
     ET.indent(suite)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, "unicode") + "\n"

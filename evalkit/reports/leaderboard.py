@@ -237,7 +237,8 @@ def _template() -> jinja2.Template:
         keep_trailing_newline=True,
         autoescape=False,
     )
-    text = resources.files("evalkit.reports").joinpath("templates", TEMPLATE).read_text(encoding="utf-8")
+    folder = resources.files("evalkit.reports").joinpath("templates")
+    text = folder.joinpath(TEMPLATE).read_text(encoding="utf-8")
     return env.from_string(text)
 
 

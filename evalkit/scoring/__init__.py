@@ -78,7 +78,6 @@ SCORERS: Registry[ScorerFactory] = Registry(
         "choice": "evalkit.scoring.choice.scorer:make_choice_scorer",
         "ifeval": "evalkit.scoring.ifeval:make_ifeval_scorer",
         "exact": "evalkit.scoring.exact:make_exact_scorer",
-        "ruler": "evalkit.longctx.scorer:make_ruler_scorer",
         "bfcl": "evalkit.scoring.calls:make_bfcl_scorer",
         "ruler": "evalkit.longctx.scorer:make_ruler_scorer",
     },

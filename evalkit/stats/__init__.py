@@ -1,1 +1,1 @@
-"""Statistics: means, standard errors and confidence intervals, and paired tests for compare and gate."""
+"""Statistics: means, standard errors, confidence intervals and paired tests."""

@@ -1,1 +1,1 @@
-"""Tasks: the typed task spec (task.toml), discovery, dataset loading, prompt rendering and the plan made before the first request."""
+"""Tasks: the typed task spec, discovery, data loading, prompt rendering and the plan."""

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from evalkit.config import RunConfig, TaskRef, resolve_data_dir
+from evalkit.errors import ConfigError, DataError
+from evalkit.registry import suggest
 from evalkit.task.data import (
     LoadedSplit,
     fewshot_pool,
@@ -24,9 +26,7 @@ from evalkit.task.data import (
     subset,
     to_samples,
 )
-from evalkit.errors import ConfigError, DataError
 from evalkit.task.prompts import LABELS, build_request
-from evalkit.registry import suggest
 from evalkit.task.spec import ResolvedTask, find_task, resolve
 from evalkit.types import GenerateParams, Request, Sample
 
@@ -49,11 +49,6 @@ class TaskPlan:
         return hashlib.sha256("\n".join(s.id for s in self.samples).encode()).hexdigest()
 
 
-def _params_int(task: ResolvedTask, key: str, default: int) -> int:
-    value = task.params.get(key, default)
-    return value if isinstance(value, int) else default
-
-
 def _shots_for(
     task: ResolvedTask,
     sample: Sample,
@@ -61,11 +56,11 @@ def _shots_for(
     by_group: dict[str, list[Sample]],
     seed: int,
 ) -> list[Sample]:
-    n = _params_int(task, "n_shot", 0)
-    group_key = str(task.params.get("fewshot_group", "") or "")
+    f = task.typed.fewshot
+    group_key = f.fewshot_group
     candidates = by_group.get(str(sample.metadata.get(group_key)), []) if group_key else list(pool)
     candidates = [c for c in candidates if c.id != sample.id]
-    return fewshot_pool(candidates, n, str(task.params.get("fewshot_sampler", "first_n")), seed)
+    return fewshot_pool(candidates, f.n_shot, f.fewshot_sampler, seed)
 
 
 def select_subjects(task: ResolvedTask, samples: list[Sample]) -> list[Sample]:
@@ -74,8 +69,8 @@ def select_subjects(task: ResolvedTask, samples: list[Sample]) -> list[Sample]:
     An empty ``subjects`` keeps everything; a name matching no sample is refused with the list
     of valid names, so a typo never silently evaluates nothing or everything.
     """
-    wanted = task.params.get("subjects")
-    if not isinstance(wanted, list) or not wanted:
+    wanted = task.typed.fewshot.subjects
+    if not wanted:
         return samples
     known = {str(s.metadata.get(k)) for s in samples for k in ("subject", "category")} - {"None"}
     unknown = [w for w in wanted if w not in known]
@@ -131,7 +126,7 @@ def expand_circular(task: ResolvedTask, samples: list[Sample]) -> list[Sample]:
     Raises:
         ConfigError: a sample has fewer than two options or a target that cannot be remapped.
     """
-    if task.params.get("circular") is not True:
+    if not task.typed.fewshot.circular:
         return samples
     for sample in samples:
         if len(sample.choices) < 2:
@@ -161,10 +156,11 @@ def plan_task(ref: TaskRef, config: RunConfig) -> TaskPlan:
     """
     definition = find_task(ref.name, config.tasks_dir)
     task = resolve(definition, ref.variant, {**config.task_args, **dict(ref.params)})
-    task = ResolvedTask(task.definition, task.variant, task.params, _generation(task, config))
+    task = replace(task, generation=_generation(task, config))
     data_dir = resolve_data_dir(config.data_dir)
     adapt = load_adapter(definition) or field_adapter(definition)
-    split = str(task.params.get("split", "test"))
+    f = task.typed.fewshot
+    split = f.split
     generator = load_generator(definition.spec.dataset)
     data = (
         generate_split(generator, definition.spec.dataset, task.params)
@@ -177,8 +173,8 @@ def plan_task(ref: TaskRef, config: RunConfig) -> TaskPlan:
         raise DataError(f"task '{task.label}': no samples selected")
     pool: list[Sample] = []
     fewshot_source = None
-    if _params_int(task, "n_shot", 0) > 0:
-        shot_split = str(task.params.get("fewshot_split", "train"))
+    if f.n_shot > 0:
+        shot_split = f.fewshot_split
         shot_data = (
             data
             if shot_split == split
@@ -187,9 +183,8 @@ def plan_task(ref: TaskRef, config: RunConfig) -> TaskPlan:
         pool = to_samples(shot_data.rows, adapt, shot_data.source)
         fewshot_source = f"{shot_data.source}@{shot_data.sha256[:16]}"
     by_group: dict[str, list[Sample]] = defaultdict(list)
-    group_key = str(task.params.get("fewshot_group", "") or "")
     for s in pool:
-        by_group[str(s.metadata.get(group_key))].append(s)
+        by_group[str(s.metadata.get(f.fewshot_group))].append(s)
     requests: list[Request] = []
     used: set[str] = set()
     if generator is not None:  # synthetic rows are fitted to the evaluated model (longctx)

@@ -92,20 +92,16 @@ def render_template(task: ResolvedTask, name: str, sample: Sample) -> str:
         ) from None
 
 
-def _param_str(task: ResolvedTask, key: str) -> str:
-    value = task.params.get(key, "")
-    return value if isinstance(value, str) else ""
-
-
 def build_messages(task: ResolvedTask, sample: Sample, shots: Sequence[Sample]) -> list[Message]:
     """Render the chat turns for ``sample`` with its few-shot examples."""
-    user_t = _param_str(task, "user_template")
-    shot_user_t = _param_str(task, "fewshot_user_template") or user_t
-    shot_answer_t = _param_str(task, "fewshot_assistant_template")
+    p = task.typed.prompt
+    user_t = p.user_template
+    shot_user_t = p.fewshot_user_template or user_t
+    shot_answer_t = p.fewshot_assistant_template
     if shots and not shot_answer_t:
         raise TaskSpecError(f"task '{task.name}': few-shot needs params.fewshot_assistant_template")
     messages: list[Message] = []
-    system_t = _param_str(task, "system_template")
+    system_t = p.system_template
     if system_t:
         messages.append(Message("system", render_template(task, system_t, sample)))
     for shot in shots:
@@ -135,15 +131,11 @@ def build_request(
 ) -> Request:
     """Render the request for ``sample`` in the task's ``format``."""
     messages = build_messages(task, sample, shots)
-    fmt = task.params.get("format", "chat")
-    separator = str(task.params.get("separator", "\n\n"))
-    turn_separator = str(task.params.get("turn_separator", " "))
+    p = task.typed.prompt
     base = Request(sample.id, task.generation, epoch=epoch, sample_index=sample.index)
-    if fmt == "chat":
+    if p.format == "chat":
         return replace(base, messages=tuple(messages))
-    text = flatten(messages, separator, turn_separator)
-    if fmt == "single":
+    text = flatten(messages, p.separator, p.turn_separator)
+    if p.format == "single":
         return replace(base, messages=(Message("user", text),))
-    if fmt == "text":
-        return replace(base, prompt=text + str(task.params.get("text_suffix", "")))
-    raise TaskSpecError(f"task '{task.name}': unknown format '{fmt}' (chat, single or text)")
+    return replace(base, prompt=text + p.text_suffix)

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from evalkit.errors import ConfigError, TaskSpecError, UnknownNameError
 from evalkit.registry import suggest
+from evalkit.task.params import TaskParams
 from evalkit.types import GenerateParams
 
 Scalar = str | int | float | bool | list[str]
@@ -107,6 +108,8 @@ class TaskSpec(BaseModel):
     description: str = ""
     scorer: str
     """Name of a registered scorer."""
+    solver: str = "generate"
+    """Name of a registered solver: ``generate`` (one request) or ``tool_loop`` (multi-turn)."""
     primary_metric: str
     """The metric shown in tables and gated on."""
     group_by: list[str] = Field(default_factory=list)
@@ -135,7 +138,10 @@ class ResolvedTask:
     definition: TaskDef
     variant: str | None
     params: Mapping[str, Scalar]
+    """The flat parameters, as recorded in run.json (they decide comparability)."""
     generation: GenerateParams
+    typed: TaskParams
+    """The same parameters in typed sections (what the code reads)."""
 
     @property
     def name(self) -> str:
@@ -304,7 +310,8 @@ def resolve(task: TaskDef, variant: str | None, overrides: Mapping[str, str]) ->
         top_p=gen.get("top_p", 1.0),
         stop=tuple(gen.get("stop", ())),
     )
-    return ResolvedTask(task, variant, params, generation)
+    label = f"{spec.name}:{variant}" if variant else spec.name
+    return ResolvedTask(task, variant, params, generation, TaskParams.of(params, label))
 
 
 def param_dict(params: Mapping[str, Any]) -> dict[str, Any]:

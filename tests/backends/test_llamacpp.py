@@ -334,8 +334,8 @@ def test_gsm8k_ifeval_and_mmlu_run_through_the_whole_pipeline(
     backend: LlamaCppBackend, shared_data: Path, tmp_path: Path
 ) -> None:
     from evalkit.config import RunConfig
+    from evalkit.engine.run import run
     from evalkit.records.io import read_samples
-    from evalkit.engine.pipeline import run
 
     config = RunConfig(
         model="llamacpp/smollm2-135m",

@@ -14,7 +14,8 @@ import pytest
 
 from evalkit.errors import ConfigError, DataError
 from evalkit.scoring import SCORERS
-from evalkit.scoring import choice as choice_module
+from evalkit.scoring.choice import scorer as choice_module
+from evalkit.scoring.choice.patterns import run_on_start
 from evalkit.scoring.choice.scorer import (
     DEFAULT_LABELS,
     ChoiceExtraction,
@@ -22,7 +23,6 @@ from evalkit.scoring.choice.scorer import (
     extract_choice,
     make_choice_scorer,
 )
-from evalkit.scoring.choice.patterns import run_on_start
 from evalkit.types import Completion, FinishReason, Sample
 
 CASES_FILE = Path(__file__).resolve().parents[1] / "cases" / "choice_extraction.jsonl"

@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 
 from evalkit.scoring import SCORERS
-from evalkit.scoring import numeric as numeric_module
-from evalkit.scoring import numeric_extract as extract_module
-from evalkit.scoring import numeric_read as read_module
+from evalkit.scoring.numeric import extract as extract_module
+from evalkit.scoring.numeric import read as read_module
+from evalkit.scoring.numeric import scorer as numeric_module
+from evalkit.scoring.numeric.extract import extract_answers, read_statement
 from evalkit.scoring.numeric.scorer import (
     GSM8KScorer,
     answer_text,
@@ -23,7 +24,6 @@ from evalkit.scoring.numeric.scorer import (
     response_part,
     same_number,
 )
-from evalkit.scoring.numeric.extract import extract_answers, read_statement
 from evalkit.types import Completion, FinishReason, Sample, Score
 
 CASES_FILE = Path(__file__).resolve().parents[1] / "cases" / "gsm8k_extraction.jsonl"

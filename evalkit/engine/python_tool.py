@@ -1,0 +1,83 @@
+"""The ``python`` tool: a stateful interpreter in the sandbox, one per sample.
+
+The session starts at the sample's first call and ends with its conversation, so variables
+survive between calls as in a notebook (the code-interpreter protocol InternLM2 and OpenCompass
+use). Code runs only inside :class:`~evalkit.sandbox.Sandbox`; a call that times out kills the
+session and says so, and later calls report the dead session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from evalkit.engine.tools import MAX_OUTPUT_CHARS, Tool, ToolResult, ToolSession, arguments
+from evalkit.types import ToolCall, ToolSpec
+
+if TYPE_CHECKING:
+    from evalkit.sandbox import ExecResult, Sandbox, SandboxSession
+
+
+def shown(result: ExecResult) -> tuple[str, str | None]:
+    """The text the model sees for one execution, and the error kind (``None`` if it ran)."""
+    text = result.stdout
+    if result.stderr:
+        glue = "" if text.endswith("\n") or not text else "\n"
+        text = f"{text}{glue}{result.stderr}"
+    if len(text) > MAX_OUTPUT_CHARS:
+        half = MAX_OUTPUT_CHARS // 2
+        text = text[:half] + "\n...[output cut]...\n" + text[-half:]
+    if result.killed is not None:
+        reason = "timeout" if result.timed_out else "killed"
+        return f"{text}\n[execution stopped: {result.killed}]".lstrip("\n"), reason
+    if result.exit_code not in (0, None) or "Traceback (most recent call last)" in result.stderr:
+        return text or "[error]", "exception"
+    return text or "[no output]", None
+
+
+@dataclass(slots=True)
+class _PythonSession:
+    sandbox: Sandbox
+    session: SandboxSession | None = field(default=None)
+
+    async def run(self, call: ToolCall) -> ToolResult:
+        code, problem = arguments(call, "code")
+        if code is None:
+            return ToolResult(f"Error: {problem}", "invalid_arguments")
+        if self.session is None:
+            self.session = self.sandbox.session()
+        text, error = shown(await self.session.execute(code))
+        return ToolResult(text, error)
+
+    async def aclose(self) -> None:
+        if self.session is not None:
+            await self.session.aclose()
+
+
+@dataclass(frozen=True, slots=True)
+class Python:
+    """``python``: run code in a persistent sandboxed interpreter and see its output."""
+
+    spec: ToolSpec = ToolSpec(
+        "python",
+        "Run Python code in a persistent interpreter (variables persist between calls; numpy "
+        "and sympy are available; no network). Returns what the code prints and the value of "
+        "a final expression.",
+        {
+            "type": "object",
+            "properties": {"code": {"type": "string", "description": "Python code to run"}},
+            "required": ["code"],
+        },
+    )
+    main_arg: str = "code"
+    fence: str = "python"
+    needs_sandbox: bool = True
+
+    def open(self, sandbox: Any) -> ToolSession:
+        """Prepare a session; the interpreter starts at the first call."""
+        return _PythonSession(sandbox)
+
+
+def make_python() -> Tool:
+    """Build the ``python`` tool."""
+    return Python()

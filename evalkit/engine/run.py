@@ -1,0 +1,311 @@
+"""Running an evaluation: plan every task, build what the engine needs, run, record.
+
+:func:`run` is the one synchronous entry point (``asyncio.run`` exactly once). Everything that can
+be refused is refused before the first request: unknown tasks, solvers, tools and judges, a
+scoring mode or tool protocol the backend cannot serve, a sandbox that cannot be created.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from evalkit.backends import PROVIDERS, Backend, BackendOptions
+from evalkit.config import ModelSpec, RunConfig, TaskRef
+from evalkit.engine.cache import ResponseCache, default_cache_dir
+from evalkit.engine.calls import CallResult, ModelCaller
+from evalkit.engine.display import Display, QuietDisplay
+from evalkit.engine.limiter import AdaptiveLimiter
+from evalkit.engine.pipeline import Engine, pipeline
+from evalkit.engine.ranking import method as ranking_method
+from evalkit.engine.retry import RetryPolicy
+from evalkit.engine.solvers import SOLVERS, SolveEnv
+from evalkit.engine.tools import TOOLS, Tool
+from evalkit.errors import ConfigError
+from evalkit.records.io import RunRecord, recorded_judge
+from evalkit.records.lifecycle import RunFolder, check_error_rates, initial_record, summary_line
+from evalkit.scoring import SCORERS, ResourceScorer, Scorer, ScoringResources
+from evalkit.task.plan import TaskPlan, plan_task
+from evalkit.types import Request, Sample
+
+
+@dataclass(frozen=True, slots=True)
+class TaskOutcome:
+    """A finished task run: where it was written and its record."""
+
+    run_dir: Path
+    record: RunRecord
+
+
+def make_backend(spec: str, config: RunConfig, args: dict[str, str] | None = None) -> Backend:
+    """Build the backend of a model spec (the evaluated model's, or the judge's with ``args``)."""
+    parsed = ModelSpec.parse(spec)
+    factory = PROVIDERS.get(parsed.provider)
+    if args is None:
+        options = BackendOptions(
+            base_url=config.base_url,
+            api_key_env=config.api_key_env,
+            timeout_s=config.timeout_s,
+            model_args=dict(config.model_args),
+        )
+    else:
+        rest = {k: v for k, v in args.items() if k not in ("base_url", "api_key_env")}
+        options = BackendOptions(
+            base_url=args.get("base_url"),
+            api_key_env=args.get("api_key_env", "OPENAI_API_KEY"),
+            timeout_s=config.timeout_s,
+            model_args=rest,
+        )
+    return factory(parsed.model, options)
+
+
+@dataclass(slots=True)
+class Shared:
+    """What all tasks of one invocation share: backends, cache, limiter, sandbox."""
+
+    config: RunConfig
+    backend: Backend
+    cache: ResponseCache | None
+    limiter: AdaptiveLimiter
+    judge: ModelCaller | None = None
+    sandbox: Any = None
+
+    def caller(self, plan: TaskPlan) -> ModelCaller:
+        """The evaluated model's calls for one task."""
+        return ModelCaller(
+            self.backend,
+            RetryPolicy(self.config.max_attempts, max_total_s=self.config.max_retry_time_s),
+            random.Random(self.config.seed),
+            self.limiter,
+            self.cache if self.backend.capabilities.cacheable else None,
+            plan.task.typed.mode,
+        )
+
+
+def _tools(plan: TaskPlan) -> dict[str, Tool]:
+    names = plan.task.typed.solver.tools
+    return {name: TOOLS.get(name)() for name in names}
+
+
+def _check_solver(plan: TaskPlan, backend: Backend, tools: dict[str, Tool]) -> None:
+    spec = plan.task.definition.spec
+    SOLVERS.get(spec.solver)  # unknown solver: one line with "did you mean"
+    if spec.solver != "tool_loop":
+        return
+    if not tools:
+        raise ConfigError(f"task '{plan.task.label}': the tool loop needs tools (-T tools=...)")
+    if plan.task.typed.solver.max_turns < 1:
+        raise ConfigError(f"task '{plan.task.label}': max_turns must be at least 1")
+    if not plan.requests[0].is_chat:
+        raise ConfigError(f"task '{plan.task.label}': the tool loop needs chat prompts")
+    ident = backend.identity
+    if plan.task.typed.solver.protocol == "native" and not backend.capabilities.tools:
+        raise ConfigError(
+            f"{ident.provider}/{ident.model} has no native tool calls: use -T protocol=fenced "
+            "(tools called in fenced blocks) or a tools-capable backend"
+        )
+
+
+def _needs(plan: TaskPlan, scorer: Scorer | ResourceScorer, tools: dict[str, Tool]) -> set[str]:
+    needs = set(scorer.needs) if isinstance(scorer, ResourceScorer) else set()
+    if any(t.needs_sandbox for t in tools.values()):
+        needs.add("sandbox")
+    return needs
+
+
+def build_engine(plan: TaskPlan, shared: Shared) -> tuple[Engine, str | None]:
+    """Check and build one task's engine; return it with the option-ranking method.
+
+    Raises:
+        ConfigError, UnknownNameError, SandboxUnavailable: before any request.
+    """
+    tools = _tools(plan)
+    _check_solver(plan, shared.backend, tools)
+    mode = plan.task.typed.mode
+    ll_method = (
+        ranking_method(shared.backend, plan.requests[0], mode.target)
+        if mode.kind == "rank"
+        else None
+    )
+    scorer = SCORERS.get(plan.task.definition.spec.scorer)(plan.task.params)
+    needs = _needs(plan, scorer, tools)
+    if "judge" in needs and shared.judge is None:
+        raise ConfigError(
+            f"task '{plan.task.label}' is scored by a judge: pass --judge PROVIDER/MODEL"
+        )
+    if "sandbox" in needs and shared.sandbox is None:
+        from evalkit.sandbox import Sandbox
+
+        Sandbox.check_available()
+        shared.sandbox = Sandbox(slots=max(shared.config.concurrency, os.cpu_count() or 1))
+    solver = SOLVERS.get(plan.task.definition.spec.solver)(plan.task.typed.solver)
+    engine = Engine(
+        solver=solver,
+        scorer=scorer,
+        env=SolveEnv(shared.caller(plan), tools, shared.sandbox),
+        resources=ScoringResources(
+            judge=shared.judge.complete if shared.judge else None, sandbox=shared.sandbox
+        ),
+        max_concurrency=shared.backend.capabilities.max_concurrency,
+    )
+    return engine, ll_method
+
+
+async def execute(
+    plan: TaskPlan,
+    engine: Engine,
+    ll_method: str | None,
+    shared: Shared,
+    display: Display,
+    resume: str | None,
+) -> TaskOutcome:
+    """Run (or continue) one planned task and write its run folder."""
+    config = shared.config
+    judge = recorded_judge(config, shared.judge.backend) if shared.judge else None
+    folder = RunFolder.open(
+        plan,
+        shared.backend,
+        config,
+        resume,
+        lambda run_id: initial_record(run_id, plan, shared.backend, config, ll_method, judge),
+    )
+    todo = folder.todo(plan)
+    display.start(plan.task.label, len(todo))
+    folder.start()
+
+    def on_result(result: Any) -> None:
+        folder.append(result)
+        display.advance(result.score.value if result.score else None, result.error is not None)
+
+    try:
+        items = [(plan.samples[i], plan.requests[i]) for i in todo]
+        results = await pipeline(items, engine, config.concurrency, on_result)
+    finally:
+        folder.close()
+    final = folder.finish(results)
+    display.finish(plan.task.label, summary_line(final, folder.path))
+    return TaskOutcome(folder.path, final)
+
+
+def _judge(
+    config: RunConfig, backend: Backend | None, cache: ResponseCache | None
+) -> ModelCaller | None:
+    """The judge's calls: its own backend and limit; the one response cache (keys name it)."""
+    if backend is None:
+        return None
+    return ModelCaller(
+        backend,
+        RetryPolicy(config.max_attempts, max_total_s=config.max_retry_time_s),
+        random.Random(config.seed),
+        AdaptiveLimiter(config.concurrency),
+        cache if backend.capabilities.cacheable else None,
+    )
+
+
+@asynccontextmanager
+async def scoring_engine(
+    plan: TaskPlan, config: RunConfig
+) -> AsyncIterator[tuple[Engine, dict[str, Any] | None]]:
+    """An engine that only scores (for rescore): the task's scorer and its resources.
+
+    The judge (``config.judge``) is built only when the scorer needs one; its calls go through
+    the response cache unless ``config.cache`` is off. Yields the engine and the judge's record.
+    """
+    scorer = SCORERS.get(plan.task.definition.spec.scorer)(plan.task.params)
+    needs = set(scorer.needs) if isinstance(scorer, ResourceScorer) else set()
+    judge = None
+    if "judge" in needs:
+        if config.judge is None:
+            raise ConfigError(f"task '{plan.task.label}' is scored by a judge: pass --judge")
+        judge = make_backend(config.judge, config, dict(config.judge_args))
+    sandbox = None
+    if "sandbox" in needs:
+        from evalkit.sandbox import Sandbox
+
+        Sandbox.check_available()
+        sandbox = Sandbox(slots=os.cpu_count() or 1)
+    cache = ResponseCache(config.cache_dir or default_cache_dir()) if config.cache else None
+    try:
+        caller = _judge(config, judge, cache)
+        if judge is not None:
+            await judge.preflight()
+        resources = ScoringResources(caller.complete if caller else None, sandbox)
+        engine = Engine(
+            solver=SOLVERS.get("generate")(plan.task.typed.solver),
+            scorer=scorer,
+            env=SolveEnv(_no_model),
+            resources=resources,
+        )
+        yield engine, (recorded_judge(config, judge) if judge is not None else None)
+    finally:
+        if judge is not None:
+            await judge.aclose()
+        if cache is not None:
+            cache.close()
+
+
+async def _no_model(sample: Sample, request: Request) -> CallResult:
+    """Rescoring calls no evaluated model."""
+    return CallResult(None, 0, "rescoring makes no model calls")
+
+
+async def run_async(
+    config: RunConfig,
+    backend: Backend | None = None,
+    display: Display | None = None,
+    resume: str | None = None,
+) -> list[TaskOutcome]:
+    """Plan every task (failing fast on bad input), then run them one after another."""
+    if resume not in (None, "latest") and len(config.tasks) > 1:
+        raise ConfigError(
+            "--resume RUN resumes one task's run; use --resume latest for several tasks"
+        )
+    plans = [plan_task(TaskRef.parse(t), config) for t in config.tasks]
+    backend = backend or make_backend(config.model, config)
+    judge = make_backend(config.judge, config, dict(config.judge_args)) if config.judge else None
+    backends = [b for b in (backend, judge) if b is not None]
+    display = display or QuietDisplay()
+    outcomes: list[TaskOutcome] = []
+    cache = None
+    if config.cache and any(b.capabilities.cacheable for b in backends):
+        cache = ResponseCache(config.cache_dir or default_cache_dir())
+    try:
+        shared = Shared(config, backend, cache, AdaptiveLimiter(config.concurrency))
+        shared.judge = _judge(config, judge, cache)
+        engines = [build_engine(plan, shared) for plan in plans]
+        for b in backends:
+            await b.preflight()
+        for plan, (engine, ll_method) in zip(plans, engines, strict=True):
+            outcomes.append(await execute(plan, engine, ll_method, shared, display, resume))
+    finally:
+        for b in backends:
+            await b.aclose()
+        if cache is not None:
+            cache.close()
+        display.close()
+    check_error_rates([(o.run_dir, o.record) for o in outcomes], config.max_error_rate)
+    return outcomes
+
+
+def run(
+    config: RunConfig,
+    backend: Backend | None = None,
+    display: Display | None = None,
+    resume: str | None = None,
+) -> list[TaskOutcome]:
+    """Run an evaluation: the one synchronous entry point (calls ``asyncio.run`` once).
+
+    Args:
+        config: What to run.
+        backend: A ready backend (tests); default: built from ``config.model``.
+        display: Where progress goes; default: nowhere.
+        resume: ``None`` for a new run, ``"latest"`` to continue the newest matching run of each
+            task (or start one), or a run id / folder to continue.
+    """
+    return asyncio.run(run_async(config, backend, display, resume))
