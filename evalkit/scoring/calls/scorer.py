@@ -7,7 +7,7 @@ What the scorer reads from a sample (built by ``tasks/bfcl/adapter.py``):
 * ``sample.data["functions"]``: the entry's function documents as BFCL ships them;
 * ``sample.target``: the possible answer as JSON (empty for the irrelevance categories).
 
-Native mode (``mode = "native"``) reads ``completion.tool_calls``; prompt mode reads the reply
+Native mode (``calls = "native"``) reads ``completion.tool_calls``; prompt mode reads the reply
 text (after :func:`~evalkit.scoring.response.reply_text`, which drops ``<think>`` reasoning) as
 a Python list of calls. Irrelevance categories are right when the reply holds no well-formed call
 (BFCL: the decoder fails or finds none); every other category needs a decodable, well-formed reply
@@ -104,13 +104,13 @@ def _wrong(reason: str, message: str, answer: str | None) -> Score:
 
 
 def make_bfcl_scorer(params: Mapping[str, Any]) -> BfclScorer:
-    """Build the scorer from the task's parameters (``mode``: ``native`` or ``prompt``).
+    """Build the scorer from the task's parameters (``calls``: ``native`` or ``prompt``).
 
     Raises:
-        ConfigError: ``mode`` is neither.
+        ConfigError: ``calls`` is neither.
     """
-    mode = str(params.get("mode", "native"))
+    mode = str(params.get("calls", "native"))
     for known in MODES:
         if mode == known:
             return BfclScorer(known)
-    raise ConfigError(f"bfcl: unknown mode '{mode}' ({' or '.join(MODES)})")
+    raise ConfigError(f"bfcl: unknown calls mode '{mode}' ({' or '.join(MODES)})")

@@ -1,0 +1,170 @@
+"""BFCL's single-turn data from the installed ``bfcl-eval`` package, and the requests it needs.
+
+The package (``pip install --no-deps bfcl-eval==2026.3.23``) ships each category as JSON lines in
+``bfcl_eval/data/BFCL_v4_<category>.json`` and its possible answers in
+``bfcl_eval/data/possible_answer/``. Only those files are read, located without importing the
+package (its imports pull every model SDK).
+
+:data:`SOURCE` is the ``bfcl`` task's ``[dataset] generator``: :meth:`BfclSource.rows` reads the
+categories named by the ``subset`` parameter, the task's adapter turns rows into samples, and
+:meth:`BfclSource.fit` renders each request as the task's ``calls`` parameter says:
+
+* ``native``: the entry's own turns (``sample.data["messages"]``) with the functions offered as
+  native tools (``sample.metadata["tools"]``, OpenAI form);
+* ``prompt``: the turns with the function-describing system prompt
+  (``sample.data["prompt_messages"]``) and no tools.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from evalkit.errors import ConfigError, DataError
+from evalkit.registry import suggest
+from evalkit.types import Message, Request, Role, Sample, ToolSpec
+
+if TYPE_CHECKING:
+    from evalkit.config import RunConfig
+    from evalkit.task.spec import ResolvedTask
+
+__all__ = ["CATEGORIES", "INSTALL_HINT", "SOURCE", "BfclSource", "data_dir", "read_rows"]
+
+CATEGORIES = (
+    "simple_python",
+    "multiple",
+    "parallel",
+    "parallel_multiple",
+    "irrelevance",
+    "live_simple",
+    "live_multiple",
+    "live_parallel",
+    "live_parallel_multiple",
+    "live_irrelevance",
+)
+"""BFCL's single-turn categories, in BFCL's order (the ``bfcl`` task's default subset)."""
+
+INSTALL_HINT = "pip install --no-deps bfcl-eval==2026.3.23"
+
+
+def data_dir() -> Path:
+    """Return the ``bfcl_eval/data`` folder of the installed package.
+
+    Raises:
+        DataError: the package is not installed.
+    """
+    spec = importlib.util.find_spec("bfcl_eval")
+    if spec is None or not spec.submodule_search_locations:
+        raise DataError(f"BFCL data needs the bfcl-eval package: {INSTALL_HINT}")
+    return Path(next(iter(spec.submodule_search_locations))) / "data"
+
+
+def _read_lines(path: Path) -> list[dict[str, Any]]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        return [json.loads(line) for line in lines if line.strip()]
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{path}: cannot read BFCL data ({exc})") from None
+
+
+def _category_rows(root: Path, category: str) -> list[dict[str, Any]]:
+    entries = _read_lines(root / f"BFCL_v4_{category}.json")
+    answers: dict[str, Any] = {}
+    answers_path = root / "possible_answer" / f"BFCL_v4_{category}.json"
+    if "irrelevance" not in category:
+        answers = {a["id"]: a["ground_truth"] for a in _read_lines(answers_path)}
+    rows = []
+    for entry in entries:
+        if "irrelevance" not in category and entry["id"] not in answers:
+            raise DataError(f"{answers_path}: no possible answer for '{entry['id']}'")
+        rows.append(
+            {
+                "id": entry["id"],
+                "category": category,
+                "question": entry["question"],
+                "function": entry["function"],
+                "ground_truth": answers.get(entry["id"]),
+            }
+        )
+    return rows
+
+
+def _categories(subset: Any) -> tuple[str, ...]:
+    """The named categories in BFCL's order; unknown names are refused with a hint."""
+    names = [subset] if isinstance(subset, str) else [str(s) for s in subset]
+    for name in names:
+        if name not in CATEGORIES:
+            raise ConfigError(
+                f"bfcl: unknown category '{name}'.{suggest(name, list(CATEGORIES))}"
+                f" Categories: {', '.join(CATEGORIES)}."
+            )
+    if not names:
+        raise ConfigError(f"bfcl: the subset is empty. Categories: {', '.join(CATEGORIES)}.")
+    return tuple(c for c in CATEGORIES if c in names)
+
+
+def read_rows(subset: Sequence[str] | str = CATEGORIES) -> list[dict[str, Any]]:
+    """Read every entry of the named categories with its possible answer (``None`` if none).
+
+    Rows: ``{"id", "category", "question", "function", "ground_truth"}``.
+
+    Raises:
+        ConfigError: an unknown category. DataError: the package or a file is missing.
+    """
+    root = data_dir()
+    return [row for c in _categories(subset) for row in _category_rows(root, c)]
+
+
+def _messages(turns: Sequence[Mapping[str, str]]) -> tuple[Message, ...]:
+    return tuple(Message(cast(Role, t["role"]), str(t["content"])) for t in turns)
+
+
+def _tools(tools: Sequence[Mapping[str, Any]]) -> tuple[ToolSpec, ...]:
+    specs = []
+    for tool in tools:
+        function = tool["function"]
+        specs.append(
+            ToolSpec(function["name"], function.get("description", ""), function["parameters"])
+        )
+    return tuple(specs)
+
+
+class BfclSource:
+    """The ``bfcl`` task's rows (read from the package) and requests (rendered per mode)."""
+
+    def rows(self, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Read the categories of ``params["subset"]``."""
+        return read_rows(params.get("subset", CATEGORIES))
+
+    def fit(
+        self, task: ResolvedTask, samples: Sequence[Sample], config: RunConfig
+    ) -> tuple[list[Sample], list[Request]]:
+        """Render each sample's request as ``calls`` says (``native`` or ``prompt``).
+
+        Raises:
+            ConfigError: an unknown mode.
+        """
+        mode = str(task.params.get("calls", "native"))
+        if mode not in ("native", "prompt"):
+            raise ConfigError(f"bfcl: unknown calls mode '{mode}' (native or prompt)")
+        requests = []
+        for sample in samples:
+            native = mode == "native"
+            turns = sample.data["messages" if native else "prompt_messages"]
+            requests.append(
+                Request(
+                    sample.id,
+                    task.generation,
+                    messages=_messages(turns),
+                    sample_index=sample.index,
+                    tools=_tools(sample.metadata["tools"]) if native else (),
+                )
+            )
+        return list(samples), requests
+
+
+SOURCE = BfclSource()
+"""The instance ``tasks/bfcl/task.toml`` names."""
