@@ -43,10 +43,9 @@ def _read(path: Path) -> list[dict[str, Any]]:
                     continue
                 try:
                     record = json.loads(raw.decode("utf-8"))
-                except (UnicodeDecodeError, json.JSONDecodeError):
-                    raise ConfigError(
-                        f"{path}:{lineno}: not a JSON line; cannot replay it"
-                    ) from None
+                except (ValueError, RecursionError) as exc:  # not UTF-8/JSON, too deep or long
+                    why = "nested too deeply" if isinstance(exc, RecursionError) else "not JSON"
+                    raise ConfigError(f"{path}:{lineno}: {why}; cannot replay it") from None
                 if not isinstance(record, dict):
                     raise ConfigError(f"{path}:{lineno}: expected a JSON object; cannot replay it")
                 records.append(record)
@@ -95,7 +94,9 @@ class ReplayBackend:
         reason = record.get("finish_reason", "stop") if record else "stop"
         return Completion(
             text=text,
-            finish_reason=cast(FinishReason, reason if reason in FINISH else "unknown"),
+            finish_reason=cast(
+                FinishReason, reason if isinstance(reason, str) and reason in FINISH else "unknown"
+            ),
             model=self._identity.model,
         )
 

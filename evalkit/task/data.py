@@ -53,16 +53,24 @@ def canonical_json(obj: Any) -> str:
 
 def row_id(row: Mapping[str, Any]) -> str:
     """Return a stable id for a row: the first 16 hex digits of its content hash."""
-    return hashlib.sha256(canonical_json(row).encode("utf-8")).hexdigest()[:16]
+    return hashlib.sha256(canonical_json(row).encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def fingerprint(rows: Sequence[Mapping[str, Any]]) -> str:
     """Return the sha256 of the rows' canonical JSON lines."""
     h = hashlib.sha256()
     for row in rows:
-        h.update(canonical_json(row).encode("utf-8"))
+        h.update(canonical_json(row).encode("utf-8", "surrogatepass"))
         h.update(b"\n")
     return h.hexdigest()
+
+
+def _why(exc: BaseException) -> str:
+    """One line about ``exc`` (parsers' and adapters' messages can be long or multi-line)."""
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    text = " ".join(str(exc).split())
+    return (text[:200] + "…" if len(text) > 200 else text) or type(exc).__name__
 
 
 def _read_jsonl(path: Path) -> Iterator[Row]:
@@ -72,8 +80,8 @@ def _read_jsonl(path: Path) -> Iterator[Row]:
                 continue
             try:
                 row = json.loads(raw.decode("utf-8-sig"))  # a BOM, as CSV files may have too
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise DataError(f"{path}:{lineno}: not valid UTF-8 JSON ({exc})") from None
+            except (ValueError, RecursionError) as exc:
+                raise DataError(f"{path}:{lineno}: not valid UTF-8 JSON ({_why(exc)})") from None
             if not isinstance(row, dict):
                 raise DataError(f"{path}:{lineno}: expected a JSON object per line")
             yield row
@@ -96,13 +104,15 @@ def _read_csv(path: Path, columns: list[str] | None) -> Iterator[Row]:
                 yield row
     except UnicodeDecodeError as exc:
         raise DataError(f"{path}: not valid UTF-8 ({exc})") from None
+    except csv.Error as exc:  # a field over the csv module's size limit, a NUL byte
+        raise DataError(f"{path}: not a readable CSV file ({_why(exc)})") from None
 
 
 def _read_json(path: Path, data_dir: Path) -> Row:
     try:
         row = json.loads(path.read_bytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DataError(f"{path}: not valid UTF-8 JSON ({exc})") from None
+    except (ValueError, RecursionError) as exc:
+        raise DataError(f"{path}: not valid UTF-8 JSON ({_why(exc)})") from None
     if not isinstance(row, dict):
         raise DataError(f"{path}: expected a JSON object")
     row["_path"] = path.relative_to(data_dir).as_posix()
@@ -246,7 +256,14 @@ def load_adapter(task: TaskDef) -> Adapter | None:
     if module_spec is None or module_spec.loader is None:
         raise TaskSpecError(f"{path}: cannot import adapter")
     module = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)
+    try:
+        module_spec.loader.exec_module(module)
+    except SystemExit as exc:
+        raise TaskSpecError(f"{path}: called sys.exit({exc.code!r}) while being imported") from None
+    except Exception as exc:  # a task folder is trusted code, but its bugs are the user's to fix
+        raise TaskSpecError(
+            f"{path}: cannot import adapter: {type(exc).__name__}: {_why(exc)}"
+        ) from None
     adapt = getattr(module, "adapt", None)
     if not callable(adapt):
         raise TaskSpecError(f"{path}: must define a function adapt(row, index) -> Sample")
@@ -308,16 +325,34 @@ def row_choices(row: Mapping[str, Any], columns: list[str]) -> tuple[str, ...]:
     return tuple(values)
 
 
+def _adapt_row(adapt: Adapter, row: Row, index: int, source: str) -> Sample:
+    """Run the adapter on one row; whatever it raises becomes a one-line error."""
+    try:
+        sample = adapt(row, index)
+    except KeyError as exc:
+        raise DataError(f"{source}: row {index} is missing field {exc}") from None
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"{source}: row {index} is malformed: {_why(exc)}") from None
+    except SystemExit as exc:
+        raise TaskSpecError(
+            f"{source}: row {index}: the adapter called sys.exit({exc.code!r})"
+        ) from None
+    except Exception as exc:  # the task's adapter.py is code: its bugs are one-line errors too
+        raise TaskSpecError(
+            f"{source}: row {index}: the adapter failed: {type(exc).__name__}: {_why(exc)}"
+        ) from None
+    if not isinstance(sample, Sample):
+        raise TaskSpecError(
+            f"{source}: row {index}: the adapter returned {type(sample).__name__}, not a Sample"
+        )
+    return sample
+
+
 def to_samples(rows: Sequence[Row], adapt: Adapter, source: str) -> list[Sample]:
     """Turn rows into samples, with a one-line error naming the first bad row."""
     samples = []
     for index, row in enumerate(rows):
-        try:
-            samples.append(adapt(row, index))
-        except KeyError as exc:
-            raise DataError(f"{source}: row {index} is missing field {exc}") from None
-        except (ValueError, TypeError) as exc:
-            raise DataError(f"{source}: row {index} is malformed: {exc}") from None
+        samples.append(_adapt_row(adapt, row, index, source))
     ids = [s.id for s in samples]
     if len(set(ids)) != len(ids):
         dup = next(i for i in ids if ids.count(i) > 1)
