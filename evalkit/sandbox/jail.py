@@ -84,7 +84,7 @@ def probe() -> str | None:
         tools = find_tools()
     except SandboxUnavailable as exc:
         return str(exc)
-    argv = [*outer_argv(tools, SandboxLimits(), slot=0), *inner_argv(tools, SandboxLimits(), 0)]
+    argv = [*outer_argv(tools, SandboxLimits()), *inner_argv(tools, 0)]
     argv += [tools.prlimit, "--nproc=64", "--", "/usr/bin/true"]
     try:
         done = subprocess.run(argv, capture_output=True, timeout=30, check=False, env={})
@@ -131,6 +131,7 @@ def _system_mounts() -> list[str]:
         elif host.is_dir():
             args += ["--ro-bind", str(host), str(host)]
     if Path("/etc/ld.so.cache").is_file():
+        args += ["--perms", "0755", "--dir", "/etc"]
         args += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
     return args
 
@@ -148,9 +149,14 @@ def _runtime_mounts() -> list[str]:
     return args
 
 
-def outer_argv(tools: Tools, limits: SandboxLimits, slot: int) -> list[str]:
-    """Return the outer bubblewrap command (namespaces, file system, environment)."""
+def outer_argv(tools: Tools, limits: SandboxLimits, info_fd: int | None = None) -> list[str]:
+    """Return the outer bubblewrap command (namespaces, file system, environment).
+
+    ``info_fd`` is the host fd bubblewrap writes the init's pid to (``--info-fd``).
+    """
     args = [tools.bwrap, "--die-with-parent", "--new-session", "--hostname", "sandbox"]
+    if info_fd is not None:
+        args += ["--info-fd", str(info_fd)]
     args += ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts"]
     args += ["--unshare-cgroup-try"]
     if os.geteuid() != 0:
@@ -164,7 +170,7 @@ def outer_argv(tools: Tools, limits: SandboxLimits, slot: int) -> list[str]:
     return [*args, "--"]
 
 
-def inner_argv(tools: Tools, limits: SandboxLimits, slot: int) -> list[str]:
+def inner_argv(tools: Tools, slot: int) -> list[str]:
     """Return the uid drop and the inner bubblewrap (empty when not root: nothing to drop)."""
     if os.geteuid() != 0:
         return []
@@ -178,15 +184,29 @@ def inner_argv(tools: Tools, limits: SandboxLimits, slot: int) -> list[str]:
 
 def limit_argv(tools: Tools, limits: SandboxLimits) -> list[str]:
     """Return the ``prlimit`` command that applies ``limits`` (soft and hard)."""
-    return [tools.prlimit, *(f"--{k}={v}" for k, v in limits.rlimits().items()), "--"]
+    settings = (f"--{key}={soft}:{hard}" for key, (soft, hard) in limits.rlimits().items())
+    return [tools.prlimit, *settings, "--"]
 
 
-def python_argv(tools: Tools, limits: SandboxLimits, slot: int, source: str) -> list[str]:
-    """Return the whole command that runs ``python -c source`` jailed (arguments follow)."""
-    python = [python_executable(), "-I", "-S", "-B", "-X", "frozen_modules=on", "-c", source]
-    return [
-        *outer_argv(tools, limits, slot),
-        *inner_argv(tools, limits, slot),
-        *limit_argv(tools, limits),
-        *python,
-    ]
+@dataclass(frozen=True, slots=True)
+class PythonJail:
+    """The jailed command that runs ``python -c source args...`` in one slot."""
+
+    tools: Tools
+    limits: SandboxLimits
+    slot: int
+    source: str
+    args: tuple[str, ...] = ()
+
+    def argv(self, info_fd: int) -> list[str]:
+        """Return the whole command line, bubblewrap reporting on ``info_fd``."""
+        python = [python_executable(), "-I", "-S", "-B", "-X", "frozen_modules=on"]
+        return [
+            *outer_argv(self.tools, self.limits, info_fd),
+            *inner_argv(self.tools, self.slot),
+            *limit_argv(self.tools, self.limits),
+            *python,
+            "-c",
+            self.source,
+            *self.args,
+        ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -37,16 +38,22 @@ class SandboxLimits:
     output_bytes: int = 1_000_000
     tmpfs_mb: int = 64
 
-    def rlimits(self) -> dict[str, int]:
-        """Return the ``prlimit`` settings (soft = hard) these limits stand for."""
+    def rlimits(self) -> dict[str, tuple[int, int]]:
+        """Return the ``prlimit`` settings (soft, hard) these limits stand for.
+
+        The CPU hard limit is one second above the soft one, so a spinning program first gets
+        ``SIGXCPU`` (recognisable) and ``SIGKILL`` only if it ignores that.
+        """
+        mib = 1024 * 1024
+        # RLIMIT_CPU counts whole seconds; round up so a 0.5 s budget is not 0 (unlimited).
+        cpu = max(1, math.ceil(self.cpu_s))
         return {
-            "as": self.memory_mb * 1024 * 1024,
-            # RLIMIT_CPU counts whole seconds; round up so a 0.5 s budget is not 0 (unlimited).
-            "cpu": max(1, int(-(-self.cpu_s // 1))),
-            "nproc": self.processes,
-            "nofile": self.open_files,
-            "fsize": self.file_size_mb * 1024 * 1024,
-            "core": 0,
+            "as": (self.memory_mb * mib,) * 2,
+            "cpu": (cpu, cpu + 1),
+            "nproc": (self.processes,) * 2,
+            "nofile": (self.open_files,) * 2,
+            "fsize": (self.file_size_mb * mib,) * 2,
+            "core": (0, 0),
         }
 
 

@@ -1,10 +1,11 @@
 """A jailed process: started, fed, read with caps, bounded in wall time, and killed whole.
 
 The outer bubblewrap is the host's child; its own child is the init process of the sandbox's PID
-namespace. Killing that init makes the kernel kill every process in the namespace (double-forked
-daemons included) before the init can be reaped, so once the outer bubblewrap has exited, nothing
-of the sandbox is left. Output is read in chunks and never kept past the cap: a program that
-writes more is killed, not buffered.
+namespace, whose host pid bubblewrap reports on ``--info-fd``. Killing that init makes the kernel
+kill every process of the namespace (double-forked daemons included), and the init's exit is only
+reported once they are all gone; bubblewrap itself may exit a little earlier, so the end of an
+execution waits on a pidfd of the init. Output is read in chunks and never kept past the cap: a
+program that writes more is killed, not buffered.
 """
 
 from __future__ import annotations
@@ -12,45 +13,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import signal
-import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-
-from evalkit.sandbox.limits import ExecResult, KillReason, SandboxLimits
 
 CHUNK = 65536
-
-
-async def spawn(argv: list[str], line_limit: int = CHUNK) -> asyncio.subprocess.Process:
-    """Start ``argv`` with piped stdio, in its own process group, with an empty environment."""
-    return await asyncio.create_subprocess_exec(
-        *argv,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        start_new_session=True,
-        env={},
-        limit=line_limit,
-    )
-
-
-def kill(proc: asyncio.subprocess.Process) -> None:
-    """Kill every process of the sandbox: its PID namespace's init, else the whole group."""
-    if proc.returncode is not None:
-        return
-    try:
-        with open(f"/proc/{proc.pid}/task/{proc.pid}/children", encoding="ascii") as fh:
-            children = [int(pid) for pid in fh.read().split()]
-    except OSError:
-        children = []
-    for pid in children:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    # Before bubblewrap has cloned the init (or if /proc hides it), kill the group: the init
-    # then gets SIGKILL from --die-with-parent.
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
+ArgvFor = Callable[[int], list[str]]
+"""Builds the jailed command given the host fd bubblewrap should write its info to."""
 
 
 @dataclass(slots=True)
@@ -59,6 +29,98 @@ class Capped:
 
     data: bytearray
     truncated: bool = False
+
+    def text(self) -> str:
+        """Return the bytes decoded as UTF-8 (bad bytes replaced)."""
+        return self.data.decode("utf-8", "replace")
+
+
+class JailedProcess:
+    """One running jail: the outer bubblewrap's process and a pidfd of the namespace's init."""
+
+    def __init__(
+        self, proc: asyncio.subprocess.Process, init_fd: int | None, info: asyncio.BaseTransport
+    ) -> None:
+        self.proc = proc
+        self._init_fd = init_fd
+        self._info = info
+
+    @classmethod
+    async def start(cls, argv_for: ArgvFor, line_limit: int = CHUNK) -> JailedProcess:
+        """Start the jail with piped stdio, its own process group and an empty environment."""
+        info_read, info_write = os.pipe()
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *argv_for(info_write),
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                start_new_session=True,
+                pass_fds=(info_write,),
+                env={},
+                limit=line_limit,
+            )
+        finally:
+            os.close(info_write)
+        return cls(proc, *await _init_pidfd(info_read))
+
+    def kill(self) -> None:
+        """Kill every process of the jail (through its init; else the outer bubblewrap)."""
+        if self._init_fd is not None:
+            with contextlib.suppress(ProcessLookupError, OSError):
+                signal.pidfd_send_signal(self._init_fd, signal.SIGKILL)
+        elif self.proc.returncode is None:
+            # Without the init's pid, kill bubblewrap: the init then gets SIGKILL too
+            # (--die-with-parent).
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+
+    def discard(self) -> None:
+        """Kill the jail and let go of the init's pidfd without waiting (cancelled callers)."""
+        self.kill()
+        self._release()
+
+    def _release(self) -> None:
+        self._info.close()
+        if self._init_fd is not None:
+            os.close(self._init_fd)
+            self._init_fd = None
+
+    async def wait(self) -> int:
+        """Wait until bubblewrap and every process of the namespace have ended; return the code."""
+        code = await self.proc.wait()
+        if self._init_fd is not None:
+            loop = asyncio.get_running_loop()
+            gone = loop.create_future()
+            loop.add_reader(self._init_fd, gone.set_result, None)
+            try:
+                await gone
+            finally:
+                loop.remove_reader(self._init_fd)
+        self._release()
+        return code
+
+
+async def _init_pidfd(info_read: int) -> tuple[int | None, asyncio.BaseTransport]:
+    """Read the init's pid from bubblewrap's info pipe and open a pidfd of it.
+
+    The pipe stays open (its transport is returned) until the jail ends: bubblewrap writes the
+    info in several writes, and one into a closed pipe would kill it half-way through the setup.
+    """
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    pipe = os.fdopen(info_read, "rb", buffering=0)
+    transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
+    info = b""
+    while (found := re.search(rb'"child-pid"\s*:\s*(\d+)\D', info)) is None:
+        chunk = await reader.read(4096)
+        if not chunk:
+            return None, transport  # bubblewrap failed before cloning: only itself to kill
+        info += chunk
+    try:
+        return os.pidfd_open(int(found.group(1))), transport
+    except ProcessLookupError:
+        return None, transport  # already ended and reaped
 
 
 async def read_capped(stream: asyncio.StreamReader, cap: int, overflow: asyncio.Event) -> Capped:
@@ -77,70 +139,9 @@ async def read_capped(stream: asyncio.StreamReader, cap: int, overflow: asyncio.
 
 async def feed(proc: asyncio.subprocess.Process, data: bytes) -> None:
     """Write ``data`` to the process's stdin and close it (a program may exit without reading)."""
-    assert proc.stdin is not None
+    if proc.stdin is None:
+        return
     with contextlib.suppress(BrokenPipeError, ConnectionResetError):
         proc.stdin.write(data)
         await proc.stdin.drain()
         proc.stdin.close()
-
-
-def kernel_reason(exit_code: int | None, stderr: str) -> KillReason | None:
-    """Name the kernel limit that ended a program, judging from its exit and last words."""
-    if exit_code == 128 + signal.SIGXCPU:
-        return "cpu"
-    if exit_code == 128 + signal.SIGXFSZ:
-        return "file_size"
-    tail = stderr.rstrip().rsplit("\n", 1)[-1]
-    if exit_code not in (0, None) and tail.startswith("MemoryError"):
-        return "memory"
-    return None
-
-
-async def run_jailed(argv: list[str], stdin: bytes, limits: SandboxLimits) -> ExecResult:
-    """Run ``argv`` (a jailed command) to its end or its limits and return what it did."""
-    start = time.monotonic()
-    proc = await spawn(argv)
-    assert proc.stdout is not None and proc.stderr is not None
-    overflow = asyncio.Event()
-    cap = limits.output_bytes
-    reading = asyncio.gather(
-        read_capped(proc.stdout, cap, overflow),
-        read_capped(proc.stderr, cap, overflow),
-        feed(proc, stdin),
-    )
-    reason: KillReason | None = None
-    try:
-        reason = await _watch(reading, overflow, limits.wall_s)
-        if reason is not None:
-            kill(proc)
-        out, err, _ = await reading
-        exit_code = await proc.wait()
-    finally:
-        kill(proc)  # cancelled from outside: leave nothing running
-    stdout = out.data.decode("utf-8", "replace")
-    stderr = err.data.decode("utf-8", "replace")
-    code = None if reason is not None else exit_code
-    return ExecResult(
-        stdout=stdout,
-        stderr=stderr,
-        exit_code=code,
-        timed_out=reason == "timeout",
-        killed=reason or kernel_reason(code, stderr),
-        wall_s=time.monotonic() - start,
-        truncated=out.truncated or err.truncated,
-    )
-
-
-async def _watch(
-    reading: asyncio.Future[tuple[Capped, Capped, None]], overflow: asyncio.Event, wall_s: float
-) -> KillReason | None:
-    """Wait until the pipes close, the output overflows or the wall clock runs out."""
-    overflowed: asyncio.Future[Any] = asyncio.ensure_future(overflow.wait())
-    pending: set[asyncio.Future[Any]] = {reading, overflowed}
-    try:
-        done, _ = await asyncio.wait(pending, timeout=wall_s, return_when="FIRST_COMPLETED")
-    finally:
-        overflowed.cancel()
-    if overflow.is_set():
-        return "output_limit"
-    return None if reading in done else "timeout"

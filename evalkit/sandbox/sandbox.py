@@ -17,7 +17,7 @@ from pathlib import Path
 from evalkit.errors import SandboxUnavailable
 from evalkit.sandbox import jail
 from evalkit.sandbox.limits import ExecResult, SandboxLimits
-from evalkit.sandbox.process import run_jailed
+from evalkit.sandbox.run import run_jailed
 
 HERE = Path(__file__).resolve().parent
 PROGRAM = (HERE / "program.py").read_text(encoding="utf-8")
@@ -39,6 +39,7 @@ class Sandbox:
         self.limits = limits
         self.slots = slots
         self._free: asyncio.Queue[int] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     @staticmethod
     def check_available() -> None:
@@ -54,8 +55,9 @@ class Sandbox:
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[int]:
         """Hold one slot (its index) while the block runs."""
-        if self._free is None:
-            self._free = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+        if self._free is None or self._loop is not loop:  # a queue belongs to one event loop
+            self._free, self._loop = asyncio.Queue(), loop
             for n in range(self.slots):
                 self._free.put_nowait(n)
         slot = await self._free.get()
@@ -89,8 +91,8 @@ class Sandbox:
         payload = (header + "\n" + stdin).encode("utf-8")
         tools = jail.find_tools()
         async with self.slot() as slot:
-            argv = [*jail.python_argv(tools, limits, slot, PROGRAM), *jail.python_path()]
-            return await run_jailed(argv, payload, limits)
+            command = jail.PythonJail(tools, limits, slot, PROGRAM, tuple(jail.python_path()))
+            return await run_jailed(command.argv, payload, limits)
 
     def session(self, limits: SandboxLimits | None = None) -> SandboxSession:
         """Return a persistent interpreter in one jail (use it as ``async with``)."""

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from evalkit.sandbox import jail
 from evalkit.sandbox.limits import ExecResult, KillReason, SandboxLimits
-from evalkit.sandbox.process import Capped, kill, read_capped, spawn
+from evalkit.sandbox.process import Capped, JailedProcess, read_capped
 
 if TYPE_CHECKING:
     from evalkit.sandbox.sandbox import Sandbox
@@ -39,7 +39,7 @@ class SandboxSession:
         self.limits = limits
         self._sandbox = sandbox
         self._stack = AsyncExitStack()
-        self._proc: asyncio.subprocess.Process | None = None
+        self._jail: JailedProcess | None = None
         self._stderr: asyncio.Task[Capped] | None = None
         self._dead: str | None = None
 
@@ -47,14 +47,16 @@ class SandboxSession:
         self._sandbox.check_available()
         slot = await self._stack.enter_async_context(self._sandbox.slot())
         tools = jail.find_tools()
-        argv = jail.python_argv(tools, self.limits, slot, REPL)
-        argv += [str(self.limits.output_bytes), *jail.python_path()]
+        args = (str(self.limits.output_bytes), *jail.python_path())
+        command = jail.PythonJail(tools, self.limits, slot, REPL, args)
         # A reply holds two capped outputs as JSON (escapes may grow text up to 6 times).
-        self._proc = await spawn(argv, line_limit=12 * self.limits.output_bytes + 65536)
-        assert self._proc.stderr is not None
-        self._stderr = asyncio.ensure_future(
-            read_capped(self._proc.stderr, self.limits.output_bytes, asyncio.Event())
-        )
+        limit = 12 * self.limits.output_bytes + 65536
+        self._jail = await JailedProcess.start(command.argv, line_limit=limit)
+        stderr = self._jail.proc.stderr
+        if stderr is None:
+            raise RuntimeError("the jail was started without pipes")
+        cap = self.limits.output_bytes
+        self._stderr = asyncio.ensure_future(read_capped(stderr, cap, asyncio.Event()))
         return self
 
     async def __aexit__(
@@ -65,7 +67,8 @@ class SandboxSession:
     @property
     def alive(self) -> bool:
         """Whether the session can still run code."""
-        return self._proc is not None and self._dead is None and self._proc.returncode is None
+        jailed = self._jail
+        return jailed is not None and self._dead is None and jailed.proc.returncode is None
 
     async def execute(self, code: str) -> ExecResult:
         """Run ``code`` as the next cell; a final bare expression's repr is printed.
@@ -78,10 +81,8 @@ class SandboxSession:
         if not self.alive:
             why = self._dead or "the session is not running"
             return _failed(f"session is dead ({why}); nothing was run", "session_dead", start)
-        assert self._proc is not None and self._proc.stdin is not None
         try:
-            self._proc.stdin.write(json.dumps({"code": code}).encode("utf-8") + b"\n")
-            await self._proc.stdin.drain()
+            await self._send(code)
             reply = await self._reply()
         except TimeoutError:
             return await self._end(f"the call ran past {self.limits.wall_s}s", "timeout", start)
@@ -91,9 +92,18 @@ class SandboxSession:
             return await self._end("the interpreter exited", None, start)
         return _answer(reply, start)
 
+    async def _send(self, code: str) -> None:
+        stdin = self._jail.proc.stdin if self._jail else None
+        if stdin is None:
+            raise BrokenPipeError
+        stdin.write(json.dumps({"code": code}).encode("utf-8") + b"\n")
+        await stdin.drain()
+
     async def _reply(self) -> dict[str, Any]:
-        assert self._proc is not None and self._proc.stdout is not None
-        line = await asyncio.wait_for(self._proc.stdout.readline(), self.limits.wall_s)
+        stdout = self._jail.proc.stdout if self._jail else None
+        if stdout is None:
+            raise EOFError
+        line = await asyncio.wait_for(stdout.readline(), self.limits.wall_s)
         if not line:
             raise EOFError
         reply = json.loads(line)
@@ -106,17 +116,17 @@ class SandboxSession:
         self._dead = why
         stderr = await self._shutdown()
         message = f"{stderr}session killed: {why}; later calls will not run"
-        code = None if reason else (self._proc.returncode if self._proc else None)
+        code = None if reason else (self._jail.proc.returncode if self._jail else None)
         return ExecResult(
             "", message, code, reason == "timeout", reason, time.monotonic() - start, False
         )
 
     async def _shutdown(self) -> str:
         """Kill the jail and return what the interpreter wrote to its own stderr."""
-        if self._proc is None:
+        if self._jail is None:
             return ""
-        kill(self._proc)
-        await self._proc.wait()
+        self._jail.kill()
+        await self._jail.wait()
         if self._stderr is None:
             return ""
         got = await self._stderr
