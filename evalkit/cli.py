@@ -342,6 +342,23 @@ def _add_plot(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.set_defaults(func=cmd_plot)
 
 
+def cmd_plot(args: argparse.Namespace) -> int:
+    """``evalkit plot RUN -o FILE.png``: the long-context heatmap, and its per-length table."""
+    from evalkit.reports.plots import plot_run
+
+    table = plot_run(args.run, args.output, args.metric)
+    sys.stdout.write(f"{table}\nwrote {args.output}\n")
+    return EXIT_OK
+
+
+def _add_plot(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = sub.add_parser("plot", help="heatmap of a long-context run (needle depth x length)")
+    p.add_argument("run", type=Path, metavar="RUN")
+    p.add_argument("-o", "--output", type=Path, required=True, help="picture file (.png, .svg)")
+    p.add_argument("--metric", help="metric to show (default: the task's primary metric)")
+    p.set_defaults(func=cmd_plot)
+
+
 def build_parser() -> _Parser:
     """Return the argument parser of the ``evalkit`` command."""
     parser = _Parser(prog="evalkit", description="Evaluate LLMs on benchmarks, reproducibly.")
@@ -374,6 +391,7 @@ def build_parser() -> _Parser:
     p.add_argument("--cache-dir", type=Path)
     p.set_defaults(func=cmd_cache)
     _add_reporting(sub)
+    _add_plot(sub)
     _add_plot(sub)
     _add_html_report(sub)
     return parser
