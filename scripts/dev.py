@@ -196,7 +196,8 @@ def setup_steps(venv: Path, extras: str, torch: bool, pyproject: Path) -> list[S
     # The resolved interpreter: python, python3 and an environment's own python name the same one.
     python = str(Path(sys.executable).resolve())
     make_venv = (python, "-m", "venv", "--system-site-packages", str(venv))
-    steps = [Step(f"make the virtual environment {_shown(venv)}", make_venv, needs=(VENV_MODULE,))]
+    venv_name = f"make the virtual environment ({_shown(venv)})"
+    steps = [Step(venv_name, make_venv, needs=(VENV_MODULE,))]
     if torch:
         steps.append(Step(f"install the CPU build of torch ({TORCH_CPU})", (*pip, TORCH_CPU)))
     steps.append(
