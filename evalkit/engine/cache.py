@@ -25,7 +25,7 @@ from typing import Any, cast, get_args
 from evalkit.backends import BackendIdentity
 from evalkit.errors import ResultsError
 from evalkit.redaction import escape_surrogates
-from evalkit.types import Completion, FinishReason, Request, Usage
+from evalkit.types import Completion, FinishReason, Message, Request, ToolCall, Usage
 
 CACHE_FILE = "responses.sqlite"
 SCHEMA = """
@@ -72,6 +72,9 @@ def cache_key(
         "epoch": request.epoch if request.params.temperature > 0 else 0,
         "sample": request.sample_id if request.params.temperature > 0 else None,
     }
+    if request.tools:  # tool-less requests keep the keys they always had
+        payload["tools"] = [t.to_dict() for t in request.tools]
+        payload["tool_choice"] = request.tool_choice
     text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     # surrogatepass: a lone surrogate in a prompt hashes deterministically; other text as UTF-8
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
@@ -87,6 +90,7 @@ def _encode(c: Completion) -> str:
                 "input_tokens": c.usage.input_tokens,
                 "output_tokens": c.usage.output_tokens,
                 "option_logprobs": list(c.option_logprobs) if c.option_logprobs else None,
+                **({"tool_calls": [t.to_dict() for t in c.tool_calls]} if c.tool_calls else {}),
             },
             sort_keys=True,
             ensure_ascii=False,
@@ -119,6 +123,9 @@ def _decode(raw: Any) -> Completion | None:
         and all(type(v) in (int, float) and not math.isnan(v) for v in logprobs)
     ):
         return None
+    calls = _tool_calls(d.get("tool_calls"))
+    if calls is None:
+        return None
     return Completion(
         text=text,
         finish_reason=cast(FinishReason, reason),
@@ -126,7 +133,18 @@ def _decode(raw: Any) -> Completion | None:
         model=model,
         cached=True,
         option_logprobs=tuple(logprobs) if logprobs else None,
+        tool_calls=calls,
     )
+
+
+def _tool_calls(raw: Any) -> tuple[ToolCall, ...] | None:
+    """Stored tool calls; ``None`` (a miss) when they are not what evalkit wrote."""
+    if raw is None:
+        return ()
+    try:
+        return tuple(Message.from_dict({"role": "assistant", "tool_calls": raw}).tool_calls)
+    except (KeyError, TypeError, AttributeError):
+        return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -78,6 +78,8 @@ SCORERS: Registry[ScorerFactory] = Registry(
         "choice": "evalkit.scoring.choice.scorer:make_choice_scorer",
         "ifeval": "evalkit.scoring.ifeval:make_ifeval_scorer",
         "exact": "evalkit.scoring.exact:make_exact_scorer",
+        "code_tests": "evalkit.scoring.code:make_code_tests_scorer",
+        "rubric": "evalkit.scoring.judge:make_rubric_scorer",
         "bfcl": "evalkit.scoring.calls:make_bfcl_scorer",
         "ruler": "evalkit.longctx.scorer:make_ruler_scorer",
     },

@@ -1,0 +1,100 @@
+"""A scripted OpenAI-compatible server that plays multi-turn conversations, for engine tests.
+
+Each chat request is answered by a *script*: a function of the request body (the whole
+conversation so far, the tools offered) returning the assistant message to send: text, native
+tool calls, or both. Scripts are plain Python in the tests, so a test states exactly what the
+"model" does on each turn: call a tool, answer, send broken JSON, call forever. The server is a
+real HTTP server on 127.0.0.1 (``GET /v1/models``, ``POST /v1/chat/completions``) and keeps every
+request body for the test to inspect.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+Script = Callable[[dict[str, Any]], dict[str, Any]]
+"""Request body → assistant message (``{"content": ..., "tool_calls": [...]}``)."""
+
+
+def reply(content: str | None = None, calls: list[tuple[str, str]] | None = None) -> dict[str, Any]:
+    """An assistant message with optional native tool calls ``[(name, arguments_json), ...]``."""
+    message: dict[str, Any] = {"role": "assistant", "content": content}
+    if calls:
+        message["tool_calls"] = [
+            {"id": f"call_{i}", "type": "function", "function": {"name": n, "arguments": a}}
+            for i, (n, a) in enumerate(calls)
+        ]
+    return message
+
+
+def turn(body: dict[str, Any]) -> int:
+    """How many assistant turns the conversation already holds (0 on the first call)."""
+    return sum(1 for m in body["messages"] if m["role"] == "assistant")
+
+
+def first_user(body: dict[str, Any]) -> str:
+    """The text of the first user message (what identifies the sample)."""
+    return next(m["content"] for m in body["messages"] if m["role"] == "user")
+
+
+@dataclass
+class ScriptedServer:
+    """The running server: its URL and every request body it received."""
+
+    url: str
+    bodies: list[dict[str, Any]] = field(default_factory=list)
+
+
+@contextmanager
+def scripted_server(script: Script) -> Iterator[ScriptedServer]:
+    """Serve ``script`` on 127.0.0.1 until the block ends."""
+    state = ScriptedServer("")
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def _send(self, status: int, payload: Any) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            self._send(200, {"object": "list", "data": [{"id": "scripted", "object": "model"}]})
+
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            with lock:
+                state.bodies.append(body)
+            message = script(body)
+            finish = "tool_calls" if message.get("tool_calls") else "stop"
+            self._send(
+                200,
+                {
+                    "id": "scripted",
+                    "object": "chat.completion",
+                    "model": body.get("model", "scripted"),
+                    "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+                    "usage": {"prompt_tokens": 10, "completion_tokens": 5},
+                },
+            )
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
