@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from evalkit import __version__
 from evalkit.errors import EXIT_GATE_FAILED, EXIT_OK, EXIT_USER_ERROR, ConfigError, EvalkitError
+from evalkit.redaction import printable
 
 if TYPE_CHECKING:
     from evalkit.config import RunConfig
@@ -57,8 +58,12 @@ def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--sample", type=int, help="a seeded random subset of N samples")
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--concurrency", type=int, default=32, help="requests in flight (default 32)")
-    p.add_argument("--max-attempts", type=int, default=6, help="attempts per request")
-    p.add_argument("--timeout", type=float, default=120.0, help="per-request timeout in seconds")
+    p.add_argument(
+        "--max-attempts", type=int, help="attempts per request (default: see README, Faults)"
+    )
+    p.add_argument(
+        "--timeout", type=float, help="deadline of one attempt in seconds, whole reply included"
+    )
     p.add_argument(
         "--max-error-rate", type=float, default=0.0, help="failed share allowed (default 0)"
     )
@@ -139,6 +144,9 @@ def _config_from(args: argparse.Namespace) -> RunConfig:
         "judge": args.judge,
         "judge_args": parse_assignments(args.judge_args, "-J"),
     }
+    for key in ("max_attempts", "timeout_s"):  # not given: RunConfig's default
+        if fields[key] is None:
+            del fields[key]
     try:
         return RunConfig(**fields)
     except ValidationError as exc:
@@ -342,23 +350,6 @@ def _add_plot(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.set_defaults(func=cmd_plot)
 
 
-def cmd_plot(args: argparse.Namespace) -> int:
-    """``evalkit plot RUN -o FILE.png``: the long-context heatmap, and its per-length table."""
-    from evalkit.reports.plots import plot_run
-
-    table = plot_run(args.run, args.output, args.metric)
-    sys.stdout.write(f"{table}\nwrote {args.output}\n")
-    return EXIT_OK
-
-
-def _add_plot(sub: argparse._SubParsersAction[_Parser]) -> None:
-    p = sub.add_parser("plot", help="heatmap of a long-context run (needle depth x length)")
-    p.add_argument("run", type=Path, metavar="RUN")
-    p.add_argument("-o", "--output", type=Path, required=True, help="picture file (.png, .svg)")
-    p.add_argument("--metric", help="metric to show (default: the task's primary metric)")
-    p.set_defaults(func=cmd_plot)
-
-
 def build_parser() -> _Parser:
     """Return the argument parser of the ``evalkit`` command."""
     parser = _Parser(prog="evalkit", description="Evaluate LLMs on benchmarks, reproducibly.")
@@ -392,7 +383,6 @@ def build_parser() -> _Parser:
     p.set_defaults(func=cmd_cache)
     _add_reporting(sub)
     _add_plot(sub)
-    _add_plot(sub)
     _add_html_report(sub)
     return parser
 
@@ -404,7 +394,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return func(args)
     except EvalkitError as exc:
-        print(f"evalkit: error: {exc}", file=sys.stderr)
+        # One line, and no terminal control from a server or a file name reaches the terminal.
+        print(f"evalkit: error: {' '.join(printable(str(exc)).split())}", file=sys.stderr)
         return exc.exit_code
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()

@@ -161,12 +161,12 @@ class RunConfig(BaseModel):
     """Seed for subsets, few-shot selection and sampling."""
     concurrency: int = DEFAULT_CONCURRENCY
     """Largest number of requests in flight."""
-    max_attempts: int = 6
-    """Attempts per request before its sample is recorded as an error."""
+    max_attempts: int = 12
+    """Attempts per request before its sample is recorded as an error (see engine/retry.py)."""
     max_retry_time_s: float = 600.0
-    """Total time one sample may spend waiting between retries."""
+    """Total time one request may take, every attempt and wait between them included."""
     timeout_s: float = 120.0
-    """Per-request timeout."""
+    """Deadline of one attempt: connecting, sending, waiting and reading the whole reply."""
     max_error_rate: float = 0.0
     """Fraction of samples allowed to fail before the run exits 3."""
     max_tokens: int | None = None

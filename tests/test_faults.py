@@ -206,7 +206,7 @@ def test_backend_down_at_start_fails_fast_in_one_line(capsys, task_root):
     started = time.monotonic()
     code, _, err = run_cli(capsys, *cli_args(url, task_root, "down"))
     elapsed = time.monotonic() - started
-    assert code == 3 and elapsed < 2.0, elapsed
+    assert code == 3 and elapsed < 5.0, elapsed  # the bound users are promised (README)
     assert err.startswith(f"evalkit: error: cannot reach {url} (ConnectError)")
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert not (task_root / "down").exists()  # nothing written for a run that never started

@@ -108,9 +108,10 @@ class OpenAIBackend:
     async def preflight(self) -> None:
         """Check the server answers at all, so a dead endpoint fails in one line at the start.
 
-        ``GET /models`` is tried for at most :data:`PREFLIGHT_S` seconds: refused connections,
-        timeouts and server errors (5xx, 429) are retried within that time, then fail the run;
-        401/403 fail at once; any other answer passes (a server without ``/models`` says 404).
+        A refused connection fails at once (nothing listens there); timeouts and server errors
+        (5xx, 429) on ``GET /models`` are retried for at most :data:`PREFLIGHT_S` seconds, then
+        fail the run; 401/403 fail at once; any other answer passes (a server without
+        ``/models`` says 404).
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + PREFLIGHT_S
@@ -132,10 +133,13 @@ class OpenAIBackend:
             async with self._client.stream("GET", url, timeout=max(time_left, 0.1)) as response:
                 status = response.status_code
         except httpx.HTTPError as exc:
-            return (
+            why = (
                 f"cannot reach {where} ({type(exc).__name__}): is the server running and "
                 "--base-url right?"
             )
+            if isinstance(exc, httpx.ConnectError):
+                raise BackendUnavailable(why) from None  # refused or no route: fail at once
+            return why
         if status in (401, 403):
             raise FatalBackendError(
                 f"{where}: HTTP {status}, authentication failed; check the API key variable "

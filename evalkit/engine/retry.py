@@ -2,7 +2,16 @@
 
 Only :class:`~evalkit.errors.TransientBackendError` is retried; a fatal error ends the sample at
 once. Waits honour the server's ``Retry-After`` (capped), and both the number of attempts and
-the total time spent waiting are bounded, so nothing retries forever.
+the total time of a request (attempts and waits together) are bounded, so nothing retries
+forever.
+
+The defaults are sized for a flaky server: at 27 % of attempts failing (20 % HTTP 429/5xx, 5 %
+hangs past the deadline, 2 % malformed bodies), 12 attempts leave a request unanswered with
+probability 0.27^12 = 1.5e-7, so 10,000 samples finish with no error 99.8 % of the time
+(``bench/fault_defaults.py`` measures it). The worst cases, with the default ``--timeout`` of
+120 s: a request failing fast every time stops after 12 attempts, having waited at most
+0.25 + 0.5 + 1 + 2 + 4 + 8 + 16 + 4 x 20 = 111.75 s (each wait is drawn between half and all of
+that); any request, hanging or not, stops after ``max_total_s`` = 600 s in all.
 """
 
 from __future__ import annotations
@@ -26,10 +35,12 @@ class RetryPolicy:
         max_attempts: Attempts in all, the first included.
         base_s: First backoff; it doubles each attempt.
         cap_s: Largest single wait (also caps ``Retry-After``).
-        max_total_s: Largest total waiting time across all attempts.
+        max_total_s: Largest time of the whole request, all attempts and waits included: an
+            attempt still running then is cut short, and no retry starts that could not wait
+            its backoff within it.
     """
 
-    max_attempts: int = 6
+    max_attempts: int = 12
     base_s: float = 0.25
     cap_s: float = 20.0
     max_total_s: float = 600.0
@@ -55,17 +66,23 @@ async def with_retries(
     call: Callable[[], Awaitable[T]], policy: RetryPolicy, rng: random.Random
 ) -> Attempted[T]:
     """Await ``call()`` until it succeeds, fails fatally, or the policy gives up."""
-    waited = 0.0
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + policy.max_total_s
     attempt = 0
     while True:
         attempt += 1
         try:
-            return Attempted(await call(), None, attempt)
+            async with asyncio.timeout_at(deadline):
+                return Attempted(await call(), None, attempt)
+        except TimeoutError:
+            spent = TransientBackendError(
+                f"no answer within the request's time budget of {policy.max_total_s:g} s"
+            )
+            return Attempted(None, spent, attempt)
         except TransientBackendError as exc:
             wait = policy.delay(attempt, exc.retry_after, rng)
-            if attempt >= policy.max_attempts or waited + wait > policy.max_total_s:
+            if attempt >= policy.max_attempts or loop.time() + wait >= deadline:
                 return Attempted(None, exc, attempt)
-            waited += wait
             await asyncio.sleep(wait)
         except BackendError as exc:
             return Attempted(None, exc, attempt)
