@@ -35,7 +35,8 @@ import sys
 
 MIN_PYTHON = (3, 11)
 if sys.version_info < MIN_PYTHON:
-    sys.exit(f"dev: evalkit needs Python 3.11 or newer, not {sys.version.split()[0]}")
+    print(f"dev: evalkit needs Python 3.11 or newer, not {sys.version.split()[0]}", file=sys.stderr)
+    sys.exit(2)
 
 import argparse
 import hashlib
