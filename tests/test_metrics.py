@@ -239,12 +239,3 @@ def test_grouped_and_macro_mean() -> None:
     micro = aggregate(rows, [{}] * 6)["acc"].mean
     assert micro == pytest.approx(4 / 6)  # differs from the macro mean: groups differ in size
     assert math.isnan(macro_mean({}))
-
-
-def test_docstring_examples() -> None:
-    import doctest
-
-    import evalkit.stats.metrics
-
-    result = doctest.testmod(evalkit.stats.metrics)
-    assert result.attempted >= 1 and result.failed == 0

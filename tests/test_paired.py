@@ -256,12 +256,3 @@ def test_wald_path_for_weighted_and_fractional_scores() -> None:
     assert exact.regressed and exact.pvalue == 0.0
     single = paired_drop_test([0.9], [0.1], margin=0.0)
     assert not single.regressed
-
-
-def test_docstring_examples() -> None:
-    import doctest
-
-    import evalkit.stats.paired
-
-    result = doctest.testmod(evalkit.stats.paired)
-    assert result.attempted >= 1 and result.failed == 0

@@ -34,7 +34,7 @@ def redact_line(line: Mapping[str, Any], keep_metadata: Sequence[str]) -> dict[s
     """Return ``line`` with its text fields hashed and metadata reduced to ``keep_metadata``.
 
     >>> redact_line({"id": "a", "completion": "18", "score": 1.0, "metadata": {}}, [])["completion"]
-    'sha256:4ec9599fc203d176'
+    'sha256:0234a350f4d56ae4'
     """
     out = dict(line)
     for field in TEXT_FIELDS:
