@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -52,8 +53,8 @@ class ScriptedServer:
 
 
 @contextmanager
-def scripted_server(script: Script) -> Iterator[ScriptedServer]:
-    """Serve ``script`` on 127.0.0.1 until the block ends."""
+def scripted_server(script: Script, latency_s: float = 0.0) -> Iterator[ScriptedServer]:
+    """Serve ``script`` on 127.0.0.1 until the block ends, answering after ``latency_s``."""
     state = ScriptedServer("")
     lock = threading.Lock()
 
@@ -77,6 +78,8 @@ def scripted_server(script: Script) -> Iterator[ScriptedServer]:
             with lock:
                 state.bodies.append(body)
             message = script(body)
+            if latency_s:
+                time.sleep(latency_s)
             finish = "tool_calls" if message.get("tool_calls") else "stop"
             self._send(
                 200,
@@ -90,6 +93,7 @@ def scripted_server(script: Script) -> Iterator[ScriptedServer]:
             )
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.request_queue_size = 128
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     state.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
