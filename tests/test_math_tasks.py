@@ -11,11 +11,11 @@ def test_math500_reference_solutions_score_100_percent(tmp_path, shared_data):
                     tasks=("math500",), data_dir=shared_data, output_dir=tmp_path)
     (out,) = run(cfg)
     assert out.record.counts["scored"] == 500
-    assert out.record.metrics["accuracy"]["mean"] == 1.0
+    assert out.record.metrics["flexible"]["mean"] == 1.0 and out.record.metrics["strict"]["mean"] == 1.0
     assert set(out.record.groups["subject"]) == {"Algebra", "Counting & Probability", "Geometry", "Intermediate Algebra",
                                                    "Number Theory", "Prealgebra", "Precalculus"}
     assert set(out.record.groups["level"]) == {"1", "2", "3", "4", "5"}
-    assert out.record.macro["subject"]["accuracy"] == 1.0
+    assert out.record.macro["subject"]["flexible"] == 1.0
 
 
 def test_math500_prompts(shared_data):
@@ -37,7 +37,7 @@ def test_full_math_from_release_layout(tmp_path, fixture_data):
     assert set(lines) == {"test/algebra/1.json", "test/algebra/2.json", "test/geometry/3.json"}
     assert lines["test/algebra/1.json"]["score"] == 1.0 and lines["test/algebra/2.json"]["score"] == 0.0
     assert lines["test/algebra/2.json"]["target"] == "\\frac{1}{2}"
-    assert out.record.groups["subject"]["Geometry"]["accuracy"]["n"] == 1
+    assert out.record.groups["subject"]["Geometry"]["flexible"]["n"] == 1
 
 
 def test_full_math_reference_solutions_score_100_percent(tmp_path):
@@ -58,4 +58,4 @@ def test_full_math_reference_solutions_score_100_percent(tmp_path):
             solution = json.loads((root / "MATH" / sample.id).read_text())["solution"]
             fh.write(json.dumps({"id": sample.id, "completion": solution}) + "\n")
     (out,) = run(RunConfig(model=f"replay/{replay}", tasks=("math",), data_dir=root, output_dir=tmp_path))
-    assert out.record.counts["scored"] == 5000 and out.record.metrics["accuracy"]["mean"] == 1.0
+    assert out.record.counts["scored"] == 5000 and out.record.metrics["flexible"]["mean"] == 1.0 and out.record.metrics["strict"]["mean"] == 1.0

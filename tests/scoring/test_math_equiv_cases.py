@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.scoring.math.scorer import MathChecker, is_equiv
 from evalkit.scoring.math.forms import based_verdict, choice_verdict, prose_verdict
 from evalkit.scoring.math.normalize import normalize_answer
+from evalkit.scoring.math.scorer import MathChecker, is_equiv
 
 CASES_PATH = Path(__file__).resolve().parents[1] / "cases" / "math_equiv.jsonl"
 CASES = [json.loads(line) for line in CASES_PATH.read_text(encoding="utf-8").splitlines() if line]

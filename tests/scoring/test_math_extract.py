@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from evalkit.scoring.math.boxes import answer_box, find_boxes, is_remark
-from evalkit.scoring.math.extract import cut_run_on, extract_answer, last_boxed, strip_thinking
+from evalkit.scoring.math.extract import (
+    Extraction,
+    cut_run_on,
+    extract_answer,
+    extract_answers,
+    last_boxed,
+    strip_thinking,
+)
 
 CASES_PATH = Path(__file__).resolve().parents[1] / "cases" / "math_extract.jsonl"
 CASES = [json.loads(line) for line in CASES_PATH.read_text(encoding="utf-8").splitlines() if line]
@@ -17,13 +24,20 @@ CASES = [json.loads(line) for line in CASES_PATH.read_text(encoding="utf-8").spl
 
 @pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])
 def test_case(case: dict[str, str | None]) -> None:
-    assert extract_answer(str(case["response"])).answer == case["answer"]
+    # "answer" is the flexible reading; "strict" is given where the declared answer differs.
+    truncated = case["finish_reason"] == "length"
+    found = extract_answers(str(case["response"]), truncated=truncated)
+    assert found.flexible.answer == case["answer"]
+    assert found.strict.answer == case.get("strict", case["answer"])
+    assert extract_answer(str(case["response"])).answer == found.flexible.answer or truncated
 
 
 def test_method_is_recorded() -> None:
     assert extract_answer(r"so $\boxed{3}$").method == "boxed"
     assert extract_answer("The final answer is 3.").method == "phrase"
     assert extract_answer("no idea").method == "none"
+    assert extract_answer("$x = 5$").method == "bare"
+    assert extract_answer("We add them. So the total is 12.").method == "closing"
 
 
 def test_strip_thinking() -> None:
@@ -59,9 +73,23 @@ def test_answer_box_skips_remarks_but_not_corrections() -> None:
     assert answer_box("We discard $\\boxed{-3}$.", find_boxes("We discard $\\boxed{-3}$.")) is None
 
 
-def test_statement_fallback_method() -> None:
-    assert extract_answer("**Final Answer**\nThe sum is $4$.").method == "statement"
-    assert extract_answer("<think>a</think>The sum is $4$.").method == "statement"
+def test_heading_is_strict_and_closing_sentence_is_flexible_only() -> None:
+    headed = extract_answers("**Final Answer**\nThe sum is $4$.")
+    assert headed.strict == headed.flexible == Extraction("4", "heading")
+    closing = extract_answers("<think>a</think>The sum is $4$.")
+    assert (closing.strict.answer, closing.flexible) == (None, Extraction("4", "closing"))
+
+
+def test_truncated_reply_counts_declared_answers_only() -> None:
+    cut = "So far the area is 12. Next we"
+    assert extract_answers(cut, truncated=True).flexible.answer is None
+    assert extract_answers("So the area is 12.", truncated=True).flexible.answer is None
+
+
+def test_hedges_commit_to_nothing_under_both_readings() -> None:
+    for reply in ("The answer is $5$, or possibly $6$.", "It is maybe 5.", r"\boxed{5} (or 6)"):
+        found = extract_answers(reply)
+        assert found.hedged and found.strict.answer is None and found.flexible.answer is None
 
 
 def test_last_boxed_skips_incomplete_and_empty_boxes() -> None:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.scoring.math.scorer import MathChecker, MathScorer, is_equiv
 from evalkit.scoring.math.extract import last_boxed
+from evalkit.scoring.math.scorer import MathChecker, MathScorer, is_equiv
 from evalkit.types import Completion, Sample
 
 REPO = Path(__file__).resolve().parents[2]

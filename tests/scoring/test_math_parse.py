@@ -11,10 +11,10 @@ import pytest
 import sympy
 import sympy.parsing.sympy_parser
 
-from evalkit.scoring.math.scorer import is_equiv
 from evalkit.scoring.math.errors import AbsurdAnswerError, AnswerSyntaxError
 from evalkit.scoring.math.normalize import normalize_answer
 from evalkit.scoring.math.parse import parse_answer
+from evalkit.scoring.math.scorer import is_equiv
 from evalkit.scoring.math.value import Bracketed, MatrixValue, Relation, Scalar, SetLiteral
 
 CASES_PATH = Path(__file__).resolve().parents[1] / "cases" / "math_equiv.jsonl"
@@ -115,7 +115,8 @@ def test_no_string_is_ever_parsed_or_evaluated(monkeypatch: pytest.MonkeyPatch) 
         return record
 
     cases = [json.loads(line) for line in CASES_PATH.read_text(encoding="utf-8").splitlines()]
-    is_equiv("1", "x^2+1")  # warm sympy's lazy imports before the traps go in
+    for case in cases:  # warm sympy's lazy imports (module code runs through exec) first
+        is_equiv(case["gold"], case["pred"])
     monkeypatch.setattr(sympy.parsing.sympy_parser, "parse_expr", trap("parse_expr"))
     monkeypatch.setattr(builtins, "eval", trap("eval"))
     monkeypatch.setattr(builtins, "exec", trap("exec"))

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.scoring import math_pool
-from evalkit.scoring.math.scorer import MathChecker
+from evalkit.scoring.math import pool as math_pool
 from evalkit.scoring.math.pool import WorkerStartError, shared_checker
+from evalkit.scoring.math.scorer import MathChecker
 
 # Refused structurally before sympy evaluates anything.
 ADVERSARIAL = [

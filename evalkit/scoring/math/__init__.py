@@ -1,1 +1,1 @@
-"""MATH answers: extraction of the final answer and a safe symbolic equivalence checker on sympy (no eval)."""
+"""MATH answers: final-answer extraction and a safe symbolic equivalence checker (no eval)."""

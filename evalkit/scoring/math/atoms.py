@@ -110,7 +110,7 @@ class AtomReader:
         if token.kind == "op" and token.text in "([":
             return self._p.bracketed()
         if token.kind == "op" and token.text == "{":
-            return self._p.group()
+            return self._p.brace_group()
         if token.kind == "op" and token.text == "|":
             return self._p.absolute()
         if token.kind == "cmd" and token.text == "\\{":
@@ -214,7 +214,8 @@ class AtomReader:
         if self._cursor.accept("op", "["):
             index = self._scalar(self._p.sum())
             self._cursor.expect("op", "]")
-        radicand = self.argument()
+        # sqrt(2) in plain text: the parenthesised group is the radicand.
+        radicand = self._scalar(self.atom()) if self._cursor.at("op", "(") else self.argument()
         if index is None:
             return self._p.build.power(radicand, sympy.Rational(1, 2))
         return self._p.build.root(radicand, index)

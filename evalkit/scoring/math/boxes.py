@@ -130,3 +130,31 @@ def answer_box(text: str, boxes: list[Box]) -> Box | None:
             stated = box
         previous_end = max(previous_end, box.end)
     return stated
+
+
+_GAP_NOISE = re.compile(r"\$|\\[()\[\]]|\\q?quad(?![a-zA-Z])|\\[,;:! ]|\s")
+_LIST_GAP = re.compile(r"(?:,|;|and|or|&|\\text\{(?:and|or|,)\})?,?(?:[A-Za-z](?:_\d)?=)?")
+MAX_GAP = 40
+"""Longest text between two boxes that still joins them into one list answer."""
+
+
+def joined_content(text: str, boxes: list[Box], stated: Box) -> str:
+    r"""The stated box's content, with the boxes just before it that list the same answer.
+
+    ``$x = \boxed{-2}$ and $x = \boxed{1}$`` answers ``-2, 1``: boxes separated only by a
+    comma, ``and``, ``or``, math delimiters, spacing or a variable label are one answer split
+    over several boxes (``\boxed{5} or \boxed{6}`` becomes the list ``5, 6``, which the checker
+    then treats as the hedge it is).
+    """
+    index = boxes.index(stated)
+    parts = [stated.content(text)]
+    while index > 0 and len(parts) < 20:
+        previous, current = boxes[index - 1], boxes[index]
+        if previous.end > current.start or current.start - previous.end > MAX_GAP:
+            break  # nested, or too far apart to be one answer
+        gap = _GAP_NOISE.sub("", text[previous.end : current.start])
+        if _LIST_GAP.fullmatch(gap) is None:
+            break
+        parts.insert(0, previous.content(text))
+        index -= 1
+    return ", ".join(parts)

@@ -25,6 +25,7 @@ from typing import Any
 
 import sympy
 
+from evalkit.scoring.math.equations import same_curve, stated_value
 from evalkit.scoring.math.points import assignments_point, is_tuple, labelled_point
 from evalkit.scoring.math.scalar import scalar_equal
 from evalkit.scoring.math.sets import (
@@ -111,7 +112,11 @@ def answers_equal(gold: tuple[Value, ...], pred: tuple[Value, ...]) -> bool:
     """Whether two parsed answers (their top-level items) are the same object."""
     gold_members, pred_members = solutions(gold), solutions(pred)
     if len(gold_members) == 1 and len(pred_members) == 1:
-        return values_equal(gold_members[0], pred_members[0])
+        stated = stated_value(pred_members[0], gold_members[0])
+        return values_equal(gold_members[0], stated or pred_members[0])
+    labelled = _labelled_in_order(gold_members, pred_members)
+    if labelled is not None:
+        return labelled
     point = _point_equal(gold_members, pred_members)
     if point is not None:
         return point
@@ -119,6 +124,19 @@ def answers_equal(gold: tuple[Value, ...], pred: tuple[Value, ...]) -> bool:
     if conditions is not None:
         return conditions
     return same_members(gold_members, pred_members)
+
+
+def _labelled_in_order(gold: list[Value], pred: list[Value]) -> bool | None:
+    """Gold ``p = 5, q = 2`` against a bare ``5, 2``: the values in the order gold names them."""
+    if len(gold) != len(pred) or len(gold) < 2:
+        return None
+    labels = [_label(member) if isinstance(member, Relation) else None for member in gold]
+    if any(label is None for label in labels) or len(set(labels)) != len(labels):
+        return None
+    if any(isinstance(member, Relation) for member in pred):
+        return None
+    pairs = zip(gold, pred, strict=True)
+    return all(values_equal(assigned_value(g), p) for g, p in pairs)  # type: ignore[arg-type]
 
 
 def _point_equal(gold: list[Value], pred: list[Value]) -> bool | None:
@@ -240,8 +258,11 @@ def _relation_cases(a: Value, b: Value) -> bool:
 
 def _relations_equal(a: Relation, b: Relation) -> bool:
     label_a, label_b = _label(a), _label(b)
+    if label_a is not None and label_a == label_b:
+        return values_equal(a.terms[1], b.terms[1])
     if label_a is not None and label_b is not None:
-        return label_a == label_b and values_equal(a.terms[1], b.terms[1])
+        # y = 2x + 3 and x = (y - 3)/2: one line solved for two variables; x = 5 is not y = 5.
+        return a.ops == b.ops == ("=",) and _sides_equal(a, b)
     if relation_set(a) is not None and relation_set(b) is not None:
         return _sets_equal(a, b)
     if a.ops != b.ops and a.ops != tuple(_FLIPPED.get(op, op) for op in reversed(b.ops)):
@@ -255,7 +276,7 @@ _FLIPPED = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}
 
 
 def _label(relation: Relation) -> Any:
-    r"""The variable of ``x = value`` / ``x \in S``, else ``None``."""
+    r"""The label of ``x = value`` / ``AB = value`` / ``x \in S``, else ``None``."""
     if assigned_value(relation) is None:
         return None
     first = relation.terms[0]
@@ -272,4 +293,8 @@ def _sides_equal(a: Relation, b: Relation) -> bool:
         diff_b = -diff_b  # x < 5 written as 5 > x
     if scalar_equal(diff_a, diff_b):
         return True
-    return a.ops[0] in ("=", "!=") and scalar_equal(diff_a, -diff_b)
+    if a.ops[0] not in ("=", "!="):
+        return False
+    if scalar_equal(diff_a, -diff_b):
+        return True
+    return a.ops[0] == "=" and same_curve(a, b, diff_a, diff_b)

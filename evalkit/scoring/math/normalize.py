@@ -15,8 +15,14 @@ All rewrites are regular expressions without nested quantifiers: linear in the i
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from evalkit.scoring.math.lex import brace_pairs
+from evalkit.scoring.math.plaintext import rewrite_plain_text
+from evalkit.scoring.math.words import words_to_number
+
+PercentReading = Literal["number", "fraction"]
+r"""What ``\%`` means: ``number`` drops it (``20\%`` is 20), ``fraction`` divides by 100."""
 
 _UNICODE = {
     "\u2212": "-",
@@ -54,7 +60,10 @@ _DEGREES = re.compile(
     r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ(?![a-zA-Z])|\\circ(?![a-zA-Z])|\\degrees?(?![a-zA-Z])"
 )
 _FORMATTING = re.compile(r"\\(?:mathbf|boldsymbol|bm|mathit|mathsf|mathnormal)(?![a-zA-Z])\s*")
-_THOUSANDS_MARK = re.compile(r"(?<=\d)(?:\{,\}|,\\!\s*|,\\,\s*)(?=\d{3}(?!\d))")
+_THOUSANDS_MARK = re.compile(
+    # 10,\!080 / 1{,}000 / 1\,000 / 1\ 000 / 1~000: LaTeX spacing between digit groups.
+    r"(?<=\d)(?:\{,\}|,\\[!,]\s?|\\[,;:! ]|~)(?=\d{3}(?!\d))"
+)
 _SPACING = re.compile(r"(\\\\)|\\(?:[,;:! ]|quad(?![a-zA-Z])|qquad(?![a-zA-Z]))|~")
 _CONNECTOR = re.compile(r"\\(?:text|mbox|textrm|textnormal)\{\s*(or|and)\s*\}|\s+(or|and)\s+")
 _PLAIN_THOUSANDS = re.compile(r"^(-?)(\d{1,3}(?:,\d{3})+)(\.\d+)?$")
@@ -151,7 +160,7 @@ def _join_thousands(text: str) -> str:
     return text
 
 
-def normalize_answer(text: str) -> str:
+def normalize_answer(text: str, percent: PercentReading = "number") -> str:
     r"""Return the canonical spelling of an answer, ready for the parser.
 
     >>> normalize_answer(r"\$10,\!080.")
@@ -160,6 +169,8 @@ def normalize_answer(text: str) -> str:
     '( 3, \\frac{\\pi}{2} )'
     >>> normalize_answer(r"5 \text{ or } 6")
     '5 , 6'
+    >>> normalize_answer("20 percent", percent="fraction"), normalize_answer("one hundred")
+    ('20/100', '100')
     """
     text = " ".join(text.split())  # one space between words: keeps the regexes below linear
     text = _strip_trailing_punctuation(_strip_delimiters(text))
@@ -167,13 +178,15 @@ def normalize_answer(text: str) -> str:
     text = unwrap_command(text, "fbox")
     for char, replacement in _UNICODE.items():
         text = text.replace(char, replacement)
+    text = rewrite_plain_text(text)
     text = _THOUSANDS_MARK.sub("", text)
     for pattern, replacement in _SIMPLE:
         text = pattern.sub(replacement, text)
     text = _DEGREES.sub("^\\\\circ ", text)
     text = _FORMATTING.sub("", text)
     text = _SPACING.sub(lambda match: match.group(1) or " ", text)
-    text = text.replace("\\%", "").replace("%", "")
+    mark = "/100" if percent == "fraction" else ""
+    text = text.replace("\\%", "%").replace("%", mark)
     text = _CONNECTOR.sub(" , ", text)
     text = _drop_prose(text)
     text = _strip_trailing_unit(text)
@@ -181,4 +194,4 @@ def normalize_answer(text: str) -> str:
     text = re.sub(r"\s+", " ", text).strip()
     if text.startswith("="):
         text = text[1:].strip()
-    return _join_thousands(text)
+    return words_to_number(text) or _join_thousands(text)

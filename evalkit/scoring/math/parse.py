@@ -259,6 +259,17 @@ class AnswerParser:
         self.cursor.expect("op", "}")
         return value
 
+    def brace_group(self) -> Value:
+        r"""Parse ``{ items }`` where an atom may stand: one item, or a list in plain braces.
+
+        ``{1, 2, 3}`` is how plain text writes the set ``\{1, 2, 3\}``.
+        """
+        self.cursor.expect("op", "{")
+        with self.nested():
+            items = self.items()
+        self.cursor.expect("op", "}")
+        return items[0] if len(items) == 1 else SetLiteral(items)
+
     def nested(self) -> _Depth:
         """Context manager counting bracket depth (refuses absurd nesting)."""
         return _Depth(self)

@@ -88,8 +88,8 @@ class _Worker:
             self.stop(kill=True)
             raise WorkerStartError(f"math checker worker {self.process.pid} failed to start")
 
-    def ask(self, gold: str, pred: str, timeout_s: float) -> Verdict:
-        self.conn.send((gold, pred))
+    def ask(self, gold: str, pred: str, timeout_s: float, percent: str) -> Verdict:
+        self.conn.send((gold, pred, percent))
         if not self.conn.poll(timeout_s):
             return "timeout"
         return "equal" if self.conn.recv() else "different"
@@ -177,10 +177,18 @@ class MathChecker:
         self._forget(worker)
         return self._spawn()
 
-    def verdict(self, gold: str, pred: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> Verdict:
-        """Compare ``pred`` with ``gold`` in a worker, giving up after ``timeout_s`` seconds.
+    def verdict(
+        self,
+        gold: str,
+        pred: str,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        percent: str = "number",
+    ) -> Verdict:
+        r"""Compare ``pred`` with ``gold`` in a worker, giving up after ``timeout_s`` seconds.
 
         Time spent waiting for a free or starting worker does not count against the bound.
+        ``percent`` is the convention for ``\%`` (see
+        :func:`~evalkit.scoring.math.scorer.is_equiv`).
         """
         if timeout_s <= 0:
             raise ValueError("timeout_s must be positive")
@@ -193,7 +201,7 @@ class MathChecker:
             raise
         outcome: Verdict = "crashed"
         try:
-            outcome = worker.ask(gold, pred, timeout_s)
+            outcome = worker.ask(gold, pred, timeout_s, percent)
         except (EOFError, OSError):
             outcome = "crashed"
         finally:

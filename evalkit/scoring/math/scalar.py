@@ -85,6 +85,30 @@ def _expressions_equal(a: Any, b: Any) -> bool:
     return bool(sympy.expand(a - b) == 0)
 
 
+def proportional(a: Any, b: Any) -> bool:
+    """Whether ``a`` is a nonzero constant multiple of ``b`` (both expressions in variables).
+
+    Checked at the fixed points: the ratio ``a / b`` must be defined, nonzero and the same at
+    every one of them (``2x - y + 3`` and ``y - 2x - 3`` have ratio -1; ``x`` and ``x^2`` fail).
+    """
+    symbols = sorted(a.free_symbols | b.free_symbols, key=lambda symbol: symbol.name)
+    if not symbols or _is_special(a) or _is_special(b):
+        return False
+    ratio = None
+    for subs in _points(symbols):
+        left, right = _evaluate(a, subs), _evaluate(b, subs)
+        if left is None or right is None or _close(right, sympy.Float(0)):
+            return False
+        current = left / right
+        if ratio is None:
+            if _close(current, sympy.Float(0)):
+                return False
+            ratio = current
+        elif not _close(current, ratio):
+            return False
+    return True
+
+
 def _is_special(expr: Any) -> bool:
     return bool(expr.has(*_SPECIAL))
 

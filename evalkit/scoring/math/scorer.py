@@ -2,14 +2,15 @@ r"""The MATH answer checker: is the model's final answer the same mathematical o
 
 Grading conventions
 -------------------
-Extraction (:mod:`~evalkit.scoring.math.extract`): ``<think>`` blocks are ignored; a base
-model's run-on into the next few-shot problem (a ``Problem:``/``Question:``/``Solution:`` line
-after an answer) is cut; the answer is the last complete ``\boxed{}``/``\fbox{}`` (nested braces,
-``\boxed 5``) outside check/verification/discard remarks (``Check: $\boxed{2\cdot5+1=11}$``
-after ``$\boxed{5}$`` answers 5), else the last "final answer is X" / "Answer: X" phrase
-(filler such as "therefore" skipped), else "... is $X$" under a "Final Answer" heading or in
-the last sentence after ``</think>``. No answer → score 0, reason ``no_answer_found``; output
-cut at ``max_tokens`` → reason ``truncated`` (still scored if an answer was found).
+Two metrics per sample, as for GSM8K (:mod:`~evalkit.scoring.math.extract`): ``strict`` reads
+the declared final answer only (the last box outside check remarks, with the boxes that list
+the same answer just before it, or a later "final answer is X" / "Answer: X" phrase, or the
+math under an answer heading); ``flexible`` (the score's value) also reads a reply that is
+only the answer, "Answer" directly followed by math, and a concluding last sentence ("…,
+which is 1,250.5 metres."). ``<think>`` reasoning and a base model's run-on into the next
+few-shot problem are ignored. No answer → 0 with reason ``no_answer_found``; a hedge ("$5$, or
+possibly $6$") → 0 with reason ``hedged``; output cut at ``max_tokens`` → reason ``truncated``
+(declared answers only, still scored when there is one).
 
 Equal means the same mathematical object:
 
@@ -24,7 +25,10 @@ Equal means the same mathematical object:
 - Ignored: ``$``, ``\boxed``, ``\left``/``\right``, ``\displaystyle``, spacing commands, ``\$``,
   units (``\text{ cm}^2``, trailing ``inches``, ``square units``), a trailing period,
   thousands separators (``10,\!080``, ``58,500``: a lone ``d,ddd`` is a number, not a list).
-  ``\%`` is dropped as MATH does: ``20\%`` = ``20`` (≠ ``0.2``). Degree marks are dropped,
+  Percent follows the ``percent`` task parameter: ``number`` (default, MATH's convention)
+  drops the sign, ``20\%`` = ``20`` ≠ ``0.2``; ``fraction`` reads ``20\%`` as ``0.2`` (≠
+  ``20``); ``either`` accepts both readings of a percent written on one side only. ``20
+  percent`` and ``20 pct`` are ``20\%``. Degree marks are dropped,
   ``90^\circ`` = ``90`` (≠ ``\frac{\pi}{2}``), except inside a trig function, where they
   convert: ``\sin 30^\circ`` = ``\frac12``.
 - Mixed numbers: an integer followed by a proper integer fraction, ``3\frac12`` = ``7/2``
@@ -48,6 +52,15 @@ Equal means the same mathematical object:
 - Based numerals compare as written: ``2516_8`` = ``2516_{8}`` = ``2516`` (digits read in the
   gold's base) but ≠ ``1358`` (its decimal value: the question asked for base 8); a decimal
   gold ``11`` ≠ ``1011_2`` (the question asked for base 10) but = ``11_{10}``.
+- Labels: ``AB = 4``, ``f(x) = 1`` and ``x = 4`` label the value on their right (a product of
+  distinct variables on the left is a label), so they equal ``4``/``1`` and each other when the
+  labels agree; gold ``p = 5, q = 2`` equals ``5, 2`` in that order (not ``2, 5``). A
+  predicted ``a + b = 7`` states ``7`` against a gold that is not an equation. Lines and
+  curves: see :mod:`~evalkit.scoring.math.equations` (``y = 2x + 3`` = ``2y = 4x + 6`` =
+  ``x = (y - 3)/2``; general forms only up to sign).
+- Plain text (:mod:`~evalkit.scoring.math.plaintext`, :mod:`~evalkit.scoring.math.words`):
+  ``sqrt(2)``, ``2pi``, ``inf``/``oo``, ``(-inf, 2) U (3, inf)``, ``2 1/2``, ``(101)_2``,
+  ``x != 3``, ``{1, 2}``, ``1\,000``, ``forty-two``, ``3 million``, ``three quarters``.
 - Multiple choice: ``\text{(B)}`` = ``B`` = ``(B)`` = ``\textbf{(B) } 12``.
 - Prose answers (``\text{Evelyn}``) match case-insensitively.
 
@@ -60,40 +73,32 @@ memory bound. Verdicts depend only on the two strings (no hash or set order).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal, get_args
 
 from evalkit.errors import ConfigError
 from evalkit.scoring.math.compare import answers_equal
 from evalkit.scoring.math.errors import AnswerError
-from evalkit.scoring.math.extract import extract_answer
+from evalkit.scoring.math.extract import extract_answers
 from evalkit.scoring.math.forms import based_verdict, choice_verdict, prose_verdict
-from evalkit.scoring.math.normalize import normalize_answer
+from evalkit.scoring.math.normalize import PercentReading, normalize_answer
 from evalkit.scoring.math.parse import parse_answer
-from evalkit.scoring.math.pool import DEFAULT_TIMEOUT_S, MathChecker, shared_checker
+from evalkit.scoring.math.pool import DEFAULT_TIMEOUT_S, MathChecker, Verdict, shared_checker
 from evalkit.types import Completion, Sample, Score
 
-__all__ = ["MathChecker", "MathScorer", "is_equiv", "make_math_scorer"]
+__all__ = ["MathChecker", "MathScorer", "PercentConvention", "is_equiv", "make_math_scorer"]
 
 MAX_INPUT_CHARS = 10_000
 """Longer answers are only compared for exact equality."""
 
+PercentConvention = Literal["number", "fraction", "either"]
+r"""How ``\%`` is read: ``number`` (``20\%`` = 20), ``fraction`` (= 0.2) or ``either``."""
 
-def is_equiv(gold: str, pred: str) -> bool:
-    r"""Whether ``pred`` denotes the same mathematical object as ``gold``.
 
-    Pure and deterministic, but unbounded in time on adversarial input: call it inside a
-    :class:`MathChecker` worker (or on trusted strings).
-
-    >>> is_equiv(r"\frac{1}{2}", "0.5")
-    True
-    >>> is_equiv(r"\pi", "3.14")
-    False
-    >>> is_equiv("1, 2", r"2 \text{ and } 1")
-    True
-    """
-    if len(gold) > MAX_INPUT_CHARS or len(pred) > MAX_INPUT_CHARS:
-        return gold.strip() == pred.strip()
-    gold_text, pred_text = normalize_answer(gold), normalize_answer(pred)
+def _equiv(
+    gold: str, pred: str, gold_percent: PercentReading, pred_percent: PercentReading
+) -> bool:
+    gold_text = normalize_answer(gold, gold_percent)
+    pred_text = normalize_answer(pred, pred_percent)
     if gold_text == pred_text:  # same spelling after normalisation (spaces already collapsed)
         return True
     if not pred_text or not gold_text:
@@ -110,50 +115,113 @@ def is_equiv(gold: str, pred: str) -> bool:
         return False
 
 
+def _has_percent(text: str) -> bool:
+    return normalize_answer(text, "number") != normalize_answer(text, "fraction")
+
+
+def is_equiv(gold: str, pred: str, percent: PercentConvention = "number") -> bool:
+    r"""Whether ``pred`` denotes the same mathematical object as ``gold``.
+
+    Pure and deterministic, but unbounded in time on adversarial input: call it inside a
+    :class:`MathChecker` worker (or on trusted strings). ``percent`` says what ``\%`` means.
+
+    >>> is_equiv(r"\frac{1}{2}", "0.5")
+    True
+    >>> is_equiv(r"\pi", "3.14")
+    False
+    >>> is_equiv("1, 2", r"2 \text{ and } 1")
+    True
+    >>> is_equiv("0.2", "20%"), is_equiv("0.2", "20%", percent="either")
+    (False, True)
+    """
+    if len(gold) > MAX_INPUT_CHARS or len(pred) > MAX_INPUT_CHARS:
+        return gold.strip() == pred.strip()
+    if percent == "fraction":
+        return _equiv(gold, pred, "fraction", "fraction")
+    if _equiv(gold, pred, "number", "number"):
+        return True
+    if percent == "number" or _has_percent(gold) == _has_percent(pred):
+        return False
+    # "either": a percent on one side only may also mean its fraction (20% against 0.2).
+    return _equiv(gold, pred, "fraction", "fraction")
+
+
 class MathScorer:
-    """Scores a completion against ``sample.target`` (a MATH ``answer`` string).
+    r"""Scores a completion against ``sample.target`` (a MATH ``answer`` string).
 
     Args:
         timeout_s: Bound on each comparison.
         checker: Worker pool to use (default: the process-wide :func:`shared_checker`).
+        percent: What ``\%`` means (:data:`PercentConvention`).
     """
 
-    __slots__ = ("_checker", "timeout_s")
+    __slots__ = ("_checker", "percent", "timeout_s")
 
     def __init__(
-        self, timeout_s: float = DEFAULT_TIMEOUT_S, checker: MathChecker | None = None
+        self,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        checker: MathChecker | None = None,
+        percent: PercentConvention = "number",
     ) -> None:
         self.timeout_s = timeout_s
+        self.percent = percent
         self._checker = checker
 
-    def score(self, sample: Sample, completion: Completion) -> Score:
-        """Extract the final answer and compare it with gold in a bounded worker."""
-        extraction = extract_answer(completion.text)
-        truncated = completion.finish_reason == "length"
-        details = {"extraction": extraction.method}
-        if extraction.answer is None:
-            missing = "truncated" if truncated else "no_answer_found"
-            return Score(0.0, None, missing, {"accuracy": 0.0}, details=details)
+    def _verdict(self, gold: str, answer: str | None) -> Verdict | None:
+        if answer is None:
+            return None
         checker = self._checker or shared_checker()
-        verdict = checker.verdict(sample.target, extraction.answer, self.timeout_s)
-        value = 1.0 if verdict == "equal" else 0.0
-        reasons: dict[str, str] = {"timeout": "timeout", "crashed": "checker_error"}
-        reason = reasons.get(verdict) or ("truncated" if truncated else None)
-        return Score(value, extraction.answer, reason, {"accuracy": value}, details=details)
+        return checker.verdict(gold, answer, self.timeout_s, self.percent)
+
+    def score(self, sample: Sample, completion: Completion) -> Score:
+        """Read the strict and flexible answers and compare each with gold in a bounded worker."""
+        truncated = completion.finish_reason == "length"
+        found = extract_answers(completion.text, truncated=truncated)
+        strict, flexible = found.strict.answer, found.flexible.answer
+        strict_verdict = self._verdict(sample.target, strict)
+        flexible_verdict = (
+            strict_verdict if flexible == strict else self._verdict(sample.target, flexible)
+        )
+        value = 1.0 if flexible_verdict == "equal" else 0.0
+        details = {
+            "extraction": found.flexible.method,
+            "strict_answer": strict,
+            "strict_extraction": found.strict.method,
+        }
+        return Score(
+            value,
+            flexible,
+            _reason(flexible_verdict, hedged=found.hedged, truncated=truncated),
+            {"strict": 1.0 if strict_verdict == "equal" else 0.0, "flexible": value},
+            details=details,
+        )
+
+
+def _reason(verdict: Verdict | None, *, hedged: bool, truncated: bool) -> str | None:
+    """Why the flexible verdict is what it is, when that is notable."""
+    if verdict is None:
+        return "hedged" if hedged else "truncated" if truncated else "no_answer_found"
+    reasons: dict[str, str] = {"timeout": "timeout", "crashed": "checker_error"}
+    return reasons.get(verdict) or ("truncated" if truncated else None)
 
 
 def make_math_scorer(params: Mapping[str, Any]) -> MathScorer:
     """Build the MATH scorer from task parameters.
 
     Args:
-        params: The task's parameters; only ``timeout_s`` (positive number of seconds per
-            comparison, default 1.0) is read, the rest belong to the prompt.
+        params: The task's parameters; ``timeout_s`` (positive number of seconds per
+            comparison, default 1.0) and ``percent`` (``number``, ``fraction`` or ``either``,
+            default ``number``) are read, the rest belong to the prompt.
 
     Raises:
-        ConfigError: On a bad ``timeout_s``.
+        ConfigError: On a bad ``timeout_s`` or ``percent``.
     """
     # Other task parameters (prompt settings) are not the scorer's business.
     timeout = params.get("timeout_s", DEFAULT_TIMEOUT_S)
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
         raise ConfigError(f"math scorer: timeout_s must be a positive number, got {timeout!r}")
-    return MathScorer(timeout_s=float(timeout))
+    percent = params.get("percent", "number")
+    if percent not in get_args(PercentConvention):
+        choices = ", ".join(get_args(PercentConvention))
+        raise ConfigError(f"math scorer: percent must be one of {choices}, got {percent!r}")
+    return MathScorer(timeout_s=float(timeout), percent=percent)

@@ -40,12 +40,29 @@ _INEQUALITIES = ("<", "<=", ">", ">=", "=", "!=", "in")
 _FLIP = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "=": "=", "!=": "!="}
 
 
+def is_label(expr: Any) -> bool:
+    r"""Whether ``expr`` names a quantity: a variable or a product of distinct variables.
+
+    ``x``, ``AB`` (a segment), ``f(x)`` (read as ``f \cdot x``), ``m\angle A``: the left
+    side of ``AB = 4`` or ``f(x) = x^2`` labels the answer on its right.
+    """
+    if expr.is_Symbol:
+        return bool(expr != PLUS_MINUS)
+    if not expr.is_Mul or len(expr.args) > 8:
+        return False
+    return all(factor.is_Symbol and factor != PLUS_MINUS for factor in expr.args)
+
+
 def assigned_value(relation: Relation) -> Value | None:
-    r"""The right side of ``x = value`` or ``x \in S`` (a lone variable on the left)."""
+    r"""The right side of ``x = value``, ``AB = value`` or ``x \in S`` (a label on the left)."""
     if relation.ops not in (("=",), ("in",)):
         return None
     label = relation.terms[0]
-    if isinstance(label, Scalar) and label.expr.is_Symbol and label.expr != PLUS_MINUS:
+    if not isinstance(label, Scalar):
+        return None
+    if label.expr.is_Symbol and label.expr != PLUS_MINUS:
+        return relation.terms[1]
+    if relation.ops == ("=",) and is_label(label.expr):
         return relation.terms[1]
     return None
 

@@ -2,7 +2,7 @@
 
 Run as ``python -m evalkit.scoring.math.worker FD MEMORY_MB``: it caps its own address space,
 imports the checker, warms sympy up, says ``"ready"`` on the inherited socket ``FD``, then
-answers each ``(gold, pred)`` request with :func:`~evalkit.scoring.math.scorer.is_equiv`'s
+answers each ``(gold, pred, percent)`` request with :func:`~evalkit.scoring.math.scorer.is_equiv`'s
 verdict until the socket closes. It exits by itself if its parent dies.
 """
 

@@ -1,0 +1,246 @@
+r"""Reading the value a sentence states: "…, which is 1,250.5 metres." → ``1,250.5``.
+
+The extraction (:mod:`~evalkit.scoring.math.extract`) finds *where* an answer is declared; this
+module reads *what* is declared there, and finds answers stated without any marker:
+
+- :func:`read_value` reads the text after a marker or inside a box: math first (``$…$``,
+  ``\(…\)``, ``\[…\]``, ``**…**``; a run of math groups joined by ``,``/``and``/``or`` is one
+  list), else a line that is all math in plain text (``x = 5``, ``sqrt(2)/2``), else the value
+  after the last "is / are / equals / =" in a sentence ("The area is 12 square units" → ``12``),
+  else the sentence itself (prose answers such as ``Evelyn``).
+- :func:`bare_answer`: a reply that is only the answer (``5``, ``$x = 5$``, ``\[ [2, 3) \]``,
+  ``{1, 2}``, ``forty-two``).
+- :func:`closing_statement`: the last sentence of a reply, when it concludes ("so", "thus",
+  "therefore", "total", "which is", …, or the reply is that one sentence) and states a value.
+- :func:`hedged`: a sentence that doubts its answer ("maybe", "perhaps", "possibly") commits to
+  nothing; an undeclared one must not qualify it either ("either", "I think", "at least").
+
+Windows are bounded (:data:`SENTENCE_WINDOW`) and every pattern is free of nested quantifiers,
+so the work is linear in the reply.
+"""
+
+from __future__ import annotations
+
+import re
+
+from evalkit.scoring.math.words import words_to_number
+
+SENTENCE_WINDOW = 600
+"""Characters at the end of a reply (or after a marker) that are read as its last sentence."""
+
+BARE_LIMIT = 400
+"""Longest reply read as being only the answer."""
+
+_GROUP = re.compile(
+    r"\$\$([^$]{1,500})\$\$|\$([^$]{1,500})\$|\\\((.{1,500}?)\\\)|\\\[(.{1,500}?)\\\]"
+    r"|\*\*\$?([^*$\n]{1,200})\$?\*\*",
+    re.DOTALL,
+)
+_LIST_GAP = re.compile(
+    r"[ \t]{0,3}(?:,|;|\\quad|\\qquad)?[ \t]{0,3}"
+    r"(?:(?:and|or|&|\\text\{ ?(?:and|or) ?\})[ \t]{0,3})?"
+    r"(?:[A-Za-z](?:_\d)?[ \t]{0,2}=[ \t]{0,2})?"
+)
+_NUMBER_WORDS = (
+    r"zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+    r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|"
+    r"eighty|ninety|hundred|thousand|million|billion|trillion|halves|half|thirds?|quarters?|"
+    r"fourths?|fifths?|sixths?|sevenths?|eighths?|ninths?|tenths?|negative|minus"
+)
+_MATH_WORDS = (
+    r"sqrt|cbrt|pi|infinity|inf|oo|sin|cos|tan|cot|sec|csc|ln|log|exp|U|or|and|percent|pct"
+)
+_PLAIN = re.compile(
+    r"(?:[-+*/^_=<>!|()\[\]{}\\\d.,;:%'√π∞±°\u2212 \t]"
+    r"|(?<![A-Za-z])(?i:" + _NUMBER_WORDS + "|" + _MATH_WORDS + r")(?![A-Za-z])"
+    r"|(?<![A-Za-z])[A-Za-z](?![A-Za-z])|(?<=\\)[A-Za-z]+)+"
+)
+_MATHY = re.compile(r"[\d\\√π∞]|\b(?:sqrt|pi|inf|infinity|oo)\b|(?:^|\s)[A-Za-z](?:\s|$)")
+_NUMBER_WORD = re.compile(r"\b(?:" + _NUMBER_WORDS + r")\b", re.IGNORECASE)
+_CUE = re.compile(
+    r"\b(?:is|are|was|were|equals?|equal to|be|becomes|gives|giving|get|gets|obtain|yields|"
+    r"comes to|works out to|total of|sum of)\b|=|:",
+    re.IGNORECASE,
+)
+_CONCLUSION = re.compile(
+    r"\b(?:so|thus|therefore|hence|consequently|total|altogether|overall|in all|final(?:ly)?|"
+    r"result|answer|which is|that is|we get|we have|gives|giving|comes to|works out)\b",
+    re.IGNORECASE,
+)
+_DOUBT = re.compile(
+    r"\b(?:maybe|perhaps|possibly|probably|not sure|unsure|uncertain|i guess|can't tell|"
+    r"cannot tell|cannot be determined)\b",
+    re.IGNORECASE,
+)
+_QUALIFIED = re.compile(
+    r"\b(?:either|i think|i believe|might be|could be|or so|or more|or less|or fewer|at least|"
+    r"at most)\b",
+    re.IGNORECASE,
+)
+_ALTERNATIVE = re.compile(
+    r"[\s$).,;*]{0,6}(?:\(|,)?[ \t]{0,3}(?:or|alternatively)\b", re.IGNORECASE
+)
+_SENTENCE_END = re.compile(r"(?<!\d)[.!?](?=[ \t]|\n|$)|[.!?](?=[ \t]+[A-Z])|\n[ \t]*\n|\n")
+_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def _group_text(match: re.Match[str]) -> str:
+    return next(group for group in match.groups() if group is not None).strip()
+
+
+def math_run(text: str, start: int = 0) -> tuple[str, int] | None:
+    """The math group at ``text[start]`` and any joined to it as a list, with the end index.
+
+    ``$-2$ and $1$`` gives ``"-2, 1"``: the groups of one answer split by ``,``/``and``/``or``.
+    """
+    match = _GROUP.match(text, start)
+    if match is None:
+        return None
+    parts, end = [_group_text(match)], match.end()
+    for _ in range(20):
+        gap = _LIST_GAP.match(text, end)
+        following = _GROUP.match(text, gap.end()) if gap is not None and gap.end() > end else None
+        if following is None:
+            break
+        parts.append(_group_text(following))
+        end = following.end()
+    return ", ".join(part for part in parts if part), end
+
+
+def _plain_value(text: str) -> str | None:
+    """A value written in plain text at the start of ``text`` (``1,250.5`` of "1,250.5 m")."""
+    match = _PLAIN.match(text)
+    if match is None:
+        return None
+    value = match.group().strip().rstrip(".,;:*").strip()
+    value = re.sub(r"(?:\s+(?:and|or))+$", "", value)
+    if value in ("a", "A", "I"):
+        return None  # an article or a pronoun, not a variable
+    if not value or not (_MATHY.search(value) or _NUMBER_WORD.search(value)):
+        return None
+    return value
+
+
+def _sentence(text: str) -> str:
+    """``text`` up to its first sentence end (a period not inside a number)."""
+    end = _SENTENCE_END.search(text)
+    return text[: end.start()] if end else text
+
+
+def _after_cue(sentence: str) -> str | None:
+    """The value after the last cue ("is", "equals", "=") of ``sentence`` that has one."""
+    cues = list(_CUE.finditer(sentence))
+    for cue in reversed(cues[-10:]):
+        rest = sentence[cue.end() :].lstrip(" \t")
+        run = math_run(rest)
+        value = run[0] if run is not None else _plain_value(rest)
+        if value:
+            return value
+    return None
+
+
+def read_value(text: str) -> str | None:
+    r"""Read the value declared at the start of ``text`` (after a marker, or a box's content).
+
+    >>> read_value("$\\frac12$. I hope it is correct.")
+    '\\frac12'
+    >>> read_value("The area of the garden is 1,250.5 square metres.")
+    '1,250.5'
+    >>> read_value("x = 5"), read_value("Evelyn.")
+    ('x = 5', 'Evelyn')
+    """
+    text = text[:SENTENCE_WINDOW].lstrip()
+    run = math_run(text)
+    if run is not None:
+        return run[0] or None
+    sentence = _sentence(text).strip()
+    whole = _PLAIN.fullmatch(sentence)
+    if whole is not None and _plain_value(sentence) is not None:
+        return _plain_value(sentence)
+    stated = _after_cue(sentence) or _plain_value(sentence)
+    if stated:
+        return stated
+    cues = list(_CUE.finditer(sentence))
+    words = sentence[cues[-1].end() :] if cues else sentence
+    # Prose answers ("Evelyn", "is Evelyn"): a few words, not a sentence of working.
+    words = words.strip(" *")
+    return words if 0 < len(words.split()) <= (3 if cues else 4) else None
+
+
+def is_sentence(text: str) -> bool:
+    r"""Whether a box holds a sentence rather than math (``\text{The answer is } 5``)."""
+    plain = re.sub(r"\\(?:text|textbf|mathrm|mbox)\{", " ", text)
+    return len(_WORD.findall(plain[:SENTENCE_WINDOW])) >= 3 and _CUE.search(plain) is not None
+
+
+def bare_answer(reply: str) -> str | None:
+    """The whole reply, when it is only an answer (short, math or a number, one statement)."""
+    text = reply.strip()
+    if not text or len(text) > BARE_LIMIT:
+        return None
+    run = math_run(text)
+    if run is not None and not text[run[1] :].strip(" \t\n.*"):
+        return run[0]
+    if "\n\n" in text:
+        return None
+    line = text.rstrip(" .")
+    if _PLAIN.fullmatch(line) is not None:
+        return _plain_value(line)
+    if re.fullmatch(r"[A-Za-z]{1,20}", line) or words_to_number(line) is not None:
+        return line  # a one-word answer (Evelyn, odd) or a number in words
+    return None
+
+
+def last_sentence(text: str) -> str:
+    """The last sentence of ``text`` (only its tail is read)."""
+    tail = text[-SENTENCE_WINDOW:].rstrip(" \t\n")
+    if tail.endswith((".", "!")):
+        tail = tail[:-1]
+    ends = list(_SENTENCE_END.finditer(tail))
+    return tail[ends[-1].end() :] if ends else tail
+
+
+def closing_statement(reply: str) -> str | None:
+    """The value a concluding last sentence states ("So the total is $42$.").
+
+    The sentence must conclude (a cue such as "so", "thus", "total", "which is") unless it is
+    the whole reply; a value stated mid-way ("First, the base is 6.") is not an answer.
+    """
+    sentence = last_sentence(reply).strip()
+    if not sentence or sentence.endswith((":", ",")) or hedged(sentence):
+        return None
+    single = len(reply.strip()) <= len(sentence) + 2
+    if not single and _CONCLUSION.search(sentence) is None:
+        return None
+    groups = list(_GROUP.finditer(sentence))
+    if groups:
+        start = groups[-1].start()
+        while len(groups) > 1:
+            run = math_run(sentence, groups[-2].start())
+            if run is None or run[1] < groups[-1].end():
+                break
+            start = groups.pop(-2).start()
+        run = math_run(sentence, start)
+        return run[0] if run is not None else None
+    return _after_cue(sentence)
+
+
+def hedged(sentence: str, declared: bool = False) -> bool:
+    r"""Whether a sentence doubts its answer ("maybe", "perhaps", "possibly", "not sure").
+
+    A sentence that states an answer without declaring it must also not qualify it ("either",
+    "I think", "could be", "at least", "or more"); a declared answer may ("Rick could be
+    thinking of $\boxed{4}$ numbers", "at most $\boxed{2}$ pencils" state their answers).
+    """
+    window = sentence[:SENTENCE_WINDOW]
+    if _DOUBT.search(window) is not None:
+        return True
+    return not declared and _QUALIFIED.search(window) is not None
+
+
+def offers_alternative(text: str, end: int) -> bool:
+    """Whether ``text`` goes on after an answer ending at ``end`` with "or …" (another value)."""
+    window = text[end : end + 80]
+    if _ALTERNATIVE.match(window) is None:
+        return False
+    return re.search(r"[\d$\\]", _sentence(window)) is not None
