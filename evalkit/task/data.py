@@ -9,6 +9,7 @@ has its own key. Subsets (``--limit``, ``--sample``) and few-shot choices are de
 from __future__ import annotations
 
 import csv
+import gzip
 import hashlib
 import importlib
 import importlib.util
@@ -74,7 +75,7 @@ def _why(exc: BaseException) -> str:
 
 
 def _read_jsonl(path: Path) -> Iterator[Row]:
-    with path.open("rb") as fh:
+    with gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb") as fh:
         for lineno, raw in enumerate(fh, 1):
             if not raw.strip():
                 continue
@@ -199,9 +200,32 @@ def _hub_rows(datasets: Any, spec: DatasetSpec, name: str | None, hf_split: str)
     return [dict(r) for r in ds]
 
 
+def package_dir(spec: DatasetSpec) -> Path | None:
+    """Return the folder of the task's data package (``[dataset] package``), if installed."""
+    if spec.package is None:
+        return None
+    found = importlib.util.find_spec(spec.package)
+    if found is None or not found.submodule_search_locations:
+        return None
+    return Path(next(iter(found.submodule_search_locations)))
+
+
 def load_split(spec: DatasetSpec, split: str, data_dir: Path | None) -> LoadedSplit:
-    """Load ``split`` locally when a data folder is given, else from the hub."""
-    return load_local(spec, split, data_dir) if data_dir is not None else load_hub(spec, split)
+    """Load ``split`` from the data folder, the task's data package (offline) or the hub.
+
+    A data folder, when given, wins; a task with ``[dataset] package`` reads the installed
+    package's files; the hub serves the rest (and packaged tasks whose package is missing).
+    """
+    if data_dir is not None:
+        return load_local(spec, split, data_dir)
+    packaged = package_dir(spec)
+    if packaged is not None:
+        rows = load_local(spec, split, packaged).rows
+        source = f"package:{spec.package}/{spec.splits[split]}"
+        return LoadedSplit(rows, source, None, fingerprint(rows))
+    if spec.package is not None and spec.hf_path is None:
+        raise DataError(f"the data package '{spec.package}' is not installed: pip install it")
+    return load_hub(spec, split)
 
 
 class RowGenerator(Protocol):
