@@ -11,8 +11,10 @@ categories named by the ``subset`` parameter, the task's adapter turns rows into
 
 * ``native``: the entry's own turns (``sample.data["messages"]``) with the functions offered as
   native tools (``sample.metadata["tools"]``, OpenAI form);
-* ``prompt``: the turns with the function-describing system prompt
-  (``sample.data["prompt_messages"]``) and no tools.
+* ``prompt``: the turns with the task's ``system_template`` first (it sees the function
+  documents, with BFCL's Python hint, as ``functions_json``: indented JSON as BFCL writes them);
+  it is merged into the entry's own system turn when there is one (before that turn's text, as
+  BFCL does), and no tools are sent.
 """
 
 from __future__ import annotations
@@ -20,18 +22,28 @@ from __future__ import annotations
 import importlib.util
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from evalkit.errors import ConfigError, DataError
 from evalkit.registry import suggest
+from evalkit.scoring.calls.tools import hinted
 from evalkit.types import Message, Request, Role, Sample, ToolSpec
 
 if TYPE_CHECKING:
     from evalkit.config import RunConfig
     from evalkit.task.spec import ResolvedTask
 
-__all__ = ["CATEGORIES", "INSTALL_HINT", "SOURCE", "BfclSource", "data_dir", "read_rows"]
+__all__ = [
+    "CATEGORIES",
+    "INSTALL_HINT",
+    "SOURCE",
+    "BfclSource",
+    "data_dir",
+    "read_rows",
+    "with_system_prompt",
+]
 
 CATEGORIES = (
     "simple_python",
@@ -132,6 +144,33 @@ def _tools(tools: Sequence[Mapping[str, Any]]) -> tuple[ToolSpec, ...]:
     return tuple(specs)
 
 
+def _prompt_turns(task: ResolvedTask, sample: Sample) -> list[dict[str, str]]:
+    """The sample's turns with the prompt-mode system prompt first."""
+    from evalkit.task.prompts import render_template
+
+    functions = json.dumps([hinted(f) for f in sample.data["functions"]], indent=4)
+    template = str(task.params.get("system_template", ""))
+    if not template:
+        raise ConfigError(f"task '{task.label}': prompt mode needs params.system_template")
+    data = {**sample.data, "functions_json": functions}
+    prompt = render_template(task, template, replace(sample, data=data))
+    return with_system_prompt(sample.data["messages"], prompt)
+
+
+def with_system_prompt(turns: Sequence[Mapping[str, str]], prompt: str) -> list[dict[str, str]]:
+    r"""Put ``prompt`` first: before the text of a leading system turn, or as a new system turn.
+
+    >>> with_system_prompt([{"role": "system", "content": "Be brief."}], "P")
+    [{'role': 'system', 'content': 'P\n\nBe brief.'}]
+    """
+    out = [dict(t) for t in turns]
+    if out and out[0]["role"] == "system":
+        out[0]["content"] = prompt + "\n\n" + out[0]["content"]
+    else:
+        out.insert(0, {"role": "system", "content": prompt})
+    return out
+
+
 class BfclSource:
     """The ``bfcl`` task's rows (read from the package) and requests (rendered per mode)."""
 
@@ -153,7 +192,7 @@ class BfclSource:
         requests = []
         for sample in samples:
             native = mode == "native"
-            turns = sample.data["messages" if native else "prompt_messages"]
+            turns = sample.data["messages"] if native else _prompt_turns(task, sample)
             requests.append(
                 Request(
                     sample.id,

@@ -26,7 +26,6 @@ models) and evalkit gives the same result:
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -83,17 +82,21 @@ def declared_names(functions: Sequence[Mapping[str, Any]]) -> dict[str, str]:
 
 
 def hinted(function: Mapping[str, Any]) -> dict[str, Any]:
-    """Return a copy of a function document with BFCL's Python hint added to its description."""
-    out = copy.deepcopy(dict(function))
-    out["description"] = str(out.get("description", "")) + PYTHON_HINT
-    return out
+    """Return a function document with BFCL's Python hint added to its description.
+
+    The copy is shallow: nested values are shared with ``function`` and never modified.
+    """
+    return {**function, "description": str(function.get("description", "")) + PYTHON_HINT}
 
 
 def to_tool(function: Mapping[str, Any]) -> dict[str, Any]:
-    """Return the OpenAI ``tools`` entry for one BFCL function document."""
+    """Return the OpenAI ``tools`` entry for one BFCL function document.
+
+    Every converted level is a new dict; unconverted nested values are shared with ``function``.
+    """
     out = hinted(function)
     out["name"] = tool_name(str(out["name"]))
-    parameters = out["parameters"]
+    parameters = out["parameters"] = dict(out["parameters"])
     parameters["type"] = "object"
     parameters["properties"] = _properties(parameters["properties"])
     return {"type": "function", "function": out}
