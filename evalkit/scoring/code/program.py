@@ -93,11 +93,7 @@ def extract_program(reply: str, prompt: str, entry_point: str) -> Extraction:
         candidates = [b for b in blocks if b.is_python and b.code.strip()]
         how: How = "fenced"
     else:
-        bare = bare_code(text)
-        candidates = [] if bare is None else [Block("", bare, closed=False)]
-        if not candidates and _parse(text.strip() + "\n") is not None and text.strip():
-            candidates = [Block("", text.strip() + "\n", closed=True)]
-        how = "bare"
+        candidates, how = _unfenced(text), "bare"
     if not candidates:
         return Extraction(None, "none")
     trees = [_parse(b.code, repair=not b.closed) for b in candidates]
@@ -112,6 +108,16 @@ def extract_program(reply: str, prompt: str, entry_point: str) -> Extraction:
             if _parse(prompt + body) is not None:
                 return Extraction(prompt + body, "body")
     return Extraction(_with_imports(prompt, candidates[-1].code), "unparsed")
+
+
+def _unfenced(text: str) -> list[Block]:
+    """The candidate of a reply without fences: code from its first code line, or a bare body."""
+    bare = bare_code(text)
+    if bare is not None:
+        return [Block("", bare, closed=False)]  # prose may follow: trimmed like a cut-off block
+    whole = textwrap.dedent(text).strip("\n") + "\n"
+    parsed = _parse(whole)
+    return [Block("", whole, closed=True)] if parsed and _is_body(parsed.tree) else []
 
 
 def _parse(code: str, repair: bool = False) -> _Parsed | None:
@@ -196,7 +202,8 @@ def _assemble(prompt: str, others: list[_Parsed], chosen: _Parsed, entry: str) -
             elif keep[index] and not stmt.reads <= needed:
                 needed |= stmt.reads
                 changed = True
-    return "\n\n".join(s.text for s, k in zip(pool, keep, strict=True) if k) + "\n"
+    kept = [s.text for s, k in zip(pool, keep, strict=True) if k]
+    return "\n\n".join(dict.fromkeys(kept)) + "\n"  # an import in prompt and reply: once
 
 
 def _with_imports(prompt: str, code: str) -> str:

@@ -7,9 +7,9 @@ line written after ``check`` returned: code that exits early (``sys.exit(0)`` in
 never reaches it. The marker is a hash of the program and tests, which the model cannot know.
 
 Every score records why it is what it is (``Score.reason`` and ``details["error_kind"]``):
-``None`` (passed), ``no_code``, ``syntax``, ``assertion``, ``timeout``, ``memory``, ``cpu``,
-``output_limit``, ``exited_early``, or the name of the exception that ended the run
-(``NameError``, ``TypeError``, ...).
+``None`` (passed), ``no_code``, ``syntax``, ``assertion``, ``timeout`` (wall clock or CPU),
+``memory``, ``output_limit``, ``file_size``, ``exited_early``, or the name of the exception that
+ended the run (``NameError``, ``TypeError``, ...).
 
 Parameters (``[params]`` of the task): ``code_from`` = ``reply`` (chat: extract the program) or
 ``continuation`` (base models: prompt + completion), ``timeout_s`` (default 10), and the row
@@ -46,8 +46,8 @@ def check_program(program: str, tests: str, entry_point: str) -> tuple[str, str]
 
 def error_kind(result: ExecResult, marker: str) -> str | None:
     """Name how a check run failed (``None`` when it passed)."""
-    if result.timed_out:
-        return "timeout"
+    if result.timed_out or result.killed == "cpu":
+        return "timeout"  # out of time, on the wall clock or in CPU seconds
     if result.killed is not None:
         return result.killed
     if result.exit_code == 0:
