@@ -1,5 +1,7 @@
 r"""Equations as answers: a stated value, and the same line or curve written two ways.
 
+- **A chain.** ``P = \frac{6}{36} = \frac{1}{6}`` states its last side (a worked equality
+  written in one line ends with the result).
 - **A stated value.** ``a + b = 7`` answers a question whose gold is ``7``: an equation whose
   left side has variables and whose right side is a constant states that constant. This reading
   applies to the *prediction* only, against a gold that is not itself an equation (a gold
@@ -26,7 +28,11 @@ from evalkit.scoring.math.value import PLUS_MINUS, Relation, Scalar, Value
 
 def stated_value(pred: Value, gold: Value) -> Value | None:
     """The constant that ``pred`` (``a + b = 7``) states, when ``gold`` is not an equation."""
-    if isinstance(gold, Relation) or not isinstance(pred, Relation) or pred.ops != ("=",):
+    if isinstance(gold, Relation) or not isinstance(pred, Relation):
+        return None
+    if len(pred.ops) >= 2 and set(pred.ops) == {"="}:
+        return pred.terms[-1]
+    if pred.ops != ("=",):
         return None
     if assigned_value(pred) is not None:
         return None  # x = 7 and AB = 7 are labels: compared as such

@@ -62,7 +62,7 @@ _DEGREES = re.compile(
 _FORMATTING = re.compile(r"\\(?:mathbf|boldsymbol|bm|mathit|mathsf|mathnormal)(?![a-zA-Z])\s*")
 _THOUSANDS_MARK = re.compile(
     # 10,\!080 / 1{,}000 / 1\,000 / 1\ 000 / 1~000: LaTeX spacing between digit groups.
-    r"(?<=\d)(?:\{,\}|,\\[!,]\s?|\\[,;:! ]|~)(?=\d{3}(?!\d))"
+    r"(?<=\d)(?:\{,\}|, ?\\[!,] ?|\\[,;:! ]|~)(?=\d{3}(?!\d))"
 )
 _SPACING = re.compile(r"(\\\\)|\\(?:[,;:! ]|quad(?![a-zA-Z])|qquad(?![a-zA-Z]))|~")
 _CONNECTOR = re.compile(r"\\(?:text|mbox|textrm|textnormal)\{\s*(or|and)\s*\}|\s+(or|and)\s+")

@@ -48,14 +48,22 @@ _NUMBER_WORDS = (
     r"fourths?|fifths?|sixths?|sevenths?|eighths?|ninths?|tenths?|negative|minus"
 )
 _MATH_WORDS = (
-    r"sqrt|cbrt|pi|infinity|inf|oo|sin|cos|tan|cot|sec|csc|ln|log|exp|U|or|and|percent|pct"
+    r"sqrt|cbrt|pi|infinity|inf|oo|sin|cos|tan|cot|sec|csc|ln|log|exp|U|or|and|percent|per cent|pct"
 )
 _PLAIN = re.compile(
-    r"(?:[-+*/^_=<>!|()\[\]{}\\\d.,;:%'√π∞±°\u2212 \t]"
+    r"(?:[-+*/^_=<>!|()\[\]{}\\\d.,;:%'√π∞±°\u2212 \t]|\\?\$(?=\d)"
     r"|(?<![A-Za-z])(?i:" + _NUMBER_WORDS + "|" + _MATH_WORDS + r")(?![A-Za-z])"
     r"|(?<![A-Za-z])[A-Za-z](?![A-Za-z])|(?<=\\)[A-Za-z]+)+"
 )
 _MATHY = re.compile(r"[\d\\√π∞]|\b(?:sqrt|pi|inf|infinity|oo)\b|(?:^|\s)[A-Za-z](?:\s|$)")
+_NUMBER_TOKEN = re.compile(
+    r"-?\d+(?:[.,]\d+)*|(?<![A-Za-z])(?i:"
+    + _NUMBER_WORDS
+    + r")(?:[ -](?i:"
+    + _NUMBER_WORDS
+    + r"))*"
+    r"(?![A-Za-z])"
+)
 _NUMBER_WORD = re.compile(r"\b(?:" + _NUMBER_WORDS + r")\b", re.IGNORECASE)
 _CUE = re.compile(
     r"\b(?:is|are|was|were|equals?|equal to|be|becomes|gives|giving|get|gets|obtain|yields|"
@@ -79,6 +87,15 @@ _QUALIFIED = re.compile(
 )
 _ALTERNATIVE = re.compile(
     r"[\s$).,;*]{0,6}(?:\(|,)?[ \t]{0,3}(?:or|alternatively)\b", re.IGNORECASE
+)
+_PLEASANTRY = re.compile(
+    r"(?:let me know|i hope|hope this|feel free|if you have|please|good luck|happy to|glad to)\b",
+    re.IGNORECASE,
+)
+_EXPLAINING = re.compile(r",[ \t]*(?:since|because|as|given that|where|when|for)\b")
+_NAMED_ANSWER = re.compile(
+    r"(?:\$([^$]{1,200})\$|([-\d.,/]{1,40}))[ \t]+(?:is|are)[ \t]+(?:the|our)[ \t]+"
+    r"(?:final[ \t]+)?answer"
 )
 _SENTENCE_END = re.compile(r"(?<!\d)[.!?](?=[ \t]|\n|$)|[.!?](?=[ \t]+[A-Z])|\n[ \t]*\n|\n")
 _WORD = re.compile(r"[A-Za-z]{2,}")
@@ -121,6 +138,12 @@ def _plain_value(text: str) -> str | None:
     return value
 
 
+def _sole_number(sentence: str) -> str | None:
+    """The one number of a sentence ("Rick can choose from exactly six numbers" → ``six``)."""
+    found = {match.group().strip() for match in _NUMBER_TOKEN.finditer(sentence[:SENTENCE_WINDOW])}
+    return found.pop() if len(found) == 1 else None
+
+
 def _sentence(text: str) -> str:
     """``text`` up to its first sentence end (a period not inside a number)."""
     end = _SENTENCE_END.search(text)
@@ -129,7 +152,8 @@ def _sentence(text: str) -> str:
 
 def _after_cue(sentence: str) -> str | None:
     """The value after the last cue ("is", "equals", "=") of ``sentence`` that has one."""
-    cues = list(_CUE.finditer(sentence))
+    inside = [group.span() for group in _GROUP.finditer(sentence)]
+    cues = [cue for cue in _CUE.finditer(sentence) if not _within(cue.start(), inside)]
     for cue in reversed(cues[-10:]):
         rest = sentence[cue.end() :].lstrip(" \t")
         run = math_run(rest)
@@ -137,6 +161,10 @@ def _after_cue(sentence: str) -> str | None:
         if value:
             return value
     return None
+
+
+def _within(index: int, spans: list[tuple[int, int]]) -> bool:
+    return any(start <= index < end for start, end in spans)
 
 
 def read_value(text: str) -> str | None:
@@ -157,7 +185,7 @@ def read_value(text: str) -> str | None:
     whole = _PLAIN.fullmatch(sentence)
     if whole is not None and _plain_value(sentence) is not None:
         return _plain_value(sentence)
-    stated = _after_cue(sentence) or _plain_value(sentence)
+    stated = _after_cue(sentence) or _plain_value(sentence) or _sole_number(sentence)
     if stated:
         return stated
     cues = list(_CUE.finditer(sentence))
@@ -184,8 +212,10 @@ def bare_answer(reply: str) -> str | None:
     if "\n\n" in text:
         return None
     line = text.rstrip(" .")
-    if _PLAIN.fullmatch(line) is not None:
-        return _plain_value(line)
+    if _PLAIN.fullmatch(line) is not None or len(line.split()) <= 3:
+        value = _plain_value(line)  # "5", "x = 5", "12 square units"
+        if value is not None:
+            return value
     if re.fullmatch(r"[A-Za-z]{1,20}", line) or words_to_number(line) is not None:
         return line  # a one-word answer (Evelyn, odd) or a number in words
     return None
@@ -200,29 +230,59 @@ def last_sentence(text: str) -> str:
     return tail[ends[-1].end() :] if ends else tail
 
 
+def _closing_sentence(reply: str) -> str:
+    """The last sentence that is not a pleasantry ("Let me know if ...", "I hope it helps")."""
+    text = reply[-SENTENCE_WINDOW * 2 :]
+    for _ in range(3):
+        sentence = last_sentence(text).strip()
+        if not _PLEASANTRY.match(sentence):
+            return sentence
+        text = text[: text.rstrip(" \t\n.!").rfind(sentence)]
+    return ""
+
+
+def _last_group_run(sentence: str) -> str | None:
+    """The last math group of a sentence, with the groups listed just before it."""
+    groups = list(_GROUP.finditer(sentence))
+    if not groups:
+        return None
+    start = groups[-1].start()
+    while len(groups) > 1:
+        run = math_run(sentence, groups[-2].start())
+        if run is None or run[1] < groups[-1].end():
+            break
+        start = groups.pop(-2).start()
+    run = math_run(sentence, start)
+    return run[0] if run is not None else None
+
+
 def closing_statement(reply: str) -> str | None:
-    """The value a concluding last sentence states ("So the total is $42$.").
+    r"""The value a concluding last sentence states ("So the total is $42$.").
 
     The sentence must conclude (a cue such as "so", "thus", "total", "which is") unless it is
-    the whole reply; a value stated mid-way ("First, the base is 6.") is not an answer.
+    the whole reply; a value stated mid-way ("First, the base is 6.") is not an answer. A
+    trailing pleasantry ("Let me know if you have questions.") is skipped, and so is a clause
+    that explains the answer after it ("…is $\frac16$, since there are 6 outcomes").
     """
-    sentence = last_sentence(reply).strip()
+    sentence = _closing_sentence(reply)
     if not sentence or sentence.endswith((":", ",")) or hedged(sentence):
         return None
     single = len(reply.strip()) <= len(sentence) + 2
     if not single and _CONCLUSION.search(sentence) is None:
         return None
-    groups = list(_GROUP.finditer(sentence))
-    if groups:
-        start = groups[-1].start()
-        while len(groups) > 1:
-            run = math_run(sentence, groups[-2].start())
-            if run is None or run[1] < groups[-1].end():
-                break
-            start = groups.pop(-2).start()
-        run = math_run(sentence, start)
-        return run[0] if run is not None else None
-    return _after_cue(sentence)
+    sentence = _main_clause(sentence)
+    named = _NAMED_ANSWER.search(sentence)  # "So 12 is the answer."
+    if named is not None:
+        return (named.group(1) or named.group(2)).strip()
+    return _after_cue(sentence) or _last_group_run(sentence)
+
+
+def _main_clause(sentence: str) -> str:
+    """``sentence`` without an explaining clause after its value (", since …", ", because …")."""
+    clause = _EXPLAINING.search(sentence)
+    if clause is None or _CUE.search(sentence, 0, clause.start()) is None:
+        return sentence
+    return sentence[: clause.start()]
 
 
 def hedged(sentence: str, declared: bool = False) -> bool:
