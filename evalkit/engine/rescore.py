@@ -11,7 +11,7 @@ import asyncio
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast, get_args
 
 from pydantic import ValidationError
 
@@ -29,9 +29,18 @@ from evalkit.records.io import (
     write_record,
     write_samples_sorted,
 )
+from evalkit.records.schema import SampleLine
 from evalkit.records.summary import finalize_record
 from evalkit.task.plan import plan_task
-from evalkit.types import Completion, Message, Request, Sample, SampleResult, Usage
+from evalkit.types import (
+    Completion,
+    FinishReason,
+    Message,
+    Request,
+    Sample,
+    SampleResult,
+    Usage,
+)
 
 
 def _config(record: RunRecord, data_dir: Path | None) -> RunConfig:
@@ -44,18 +53,24 @@ def _config(record: RunRecord, data_dir: Path | None) -> RunConfig:
     return config.model_copy(update={"data_dir": data_dir}) if data_dir is not None else config
 
 
-def _completion(line: dict[str, Any]) -> Completion:
+FINISH_REASONS = frozenset(get_args(FinishReason))
+
+
+def _completion(line: SampleLine) -> Completion:
+    """The recorded completion (only lines with one are rescored)."""
     usage = line.get("usage") or {}
+    reason = line.get("finish_reason") or "unknown"
+    logprobs = line.get("option_logprobs")
     return Completion(
-        text=line["completion"],
-        finish_reason=line.get("finish_reason") or "unknown",
+        text=line.get("completion") or "",
+        finish_reason=cast(FinishReason, reason if reason in FINISH_REASONS else "unknown"),
         usage=Usage(int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0))),
         latency_s=float(line.get("latency_s") or 0.0),
-        option_logprobs=tuple(line["option_logprobs"]) if line.get("option_logprobs") else None,
+        option_logprobs=tuple(logprobs) if logprobs else None,
     )
 
 
-def _solved(line: dict[str, Any]) -> Solved:
+def _solved(line: SampleLine) -> Solved:
     """The solver's side of a recorded sample: final reply, transcript, stop and counts."""
     metrics = line.get("metrics") or {}
     stats = {k: float(metrics[k]) for k in SOLVER_STATS if k in metrics}
@@ -70,8 +85,8 @@ def _solved(line: dict[str, Any]) -> Solved:
 
 
 async def _rescored(
-    line: dict[str, Any], sample: Sample, request: Request, engine: Engine
-) -> dict[str, Any]:
+    line: SampleLine, sample: Sample, request: Request, engine: Engine
+) -> SampleLine:
     solved = _solved(line)
     assert solved.completion is not None
     try:

@@ -33,6 +33,13 @@ from evalkit.records.lines import (  # sample lines have their own module; names
 )
 from evalkit.records.lines import encode_line, parse_line
 from evalkit.records.lines import sample_line as sample_line
+from evalkit.records.schema import (
+    Counts,
+    DatasetSection,
+    ModelSection,
+    SampleLine,
+    TaskSection,
+)
 from evalkit.redaction import escape_surrogates
 
 if TYPE_CHECKING:
@@ -70,11 +77,11 @@ class RunRecord(BaseModel):
     status: Literal["running", "complete", "failed"]
     created_at: str
     finished_at: str | None = None
-    task: dict[str, Any]
+    task: TaskSection
     """name, variant, label, version, scorer, primary_metric, params."""
-    dataset: dict[str, Any]
+    dataset: DatasetSection
     """source, revision, split, sha256, rows, selected ids hash, few-shot source."""
-    model: dict[str, Any]
+    model: ModelSection
     """spec and backend identity (never credentials)."""
     generation: dict[str, Any]
     config: dict[str, Any]
@@ -84,7 +91,7 @@ class RunRecord(BaseModel):
     """Per-group metrics: ``{group_by field: {value: {metric: summary}}}``."""
     macro: dict[str, Any] = {}
     """Macro averages over groups: ``{group_by field: {metric: mean of group means}}``."""
-    counts: dict[str, int] = {}
+    counts: Counts | dict[str, int] = {}
     usage: dict[str, int] = {}
     timings: dict[str, float] = {}
     redacted: bool = False
@@ -268,7 +275,7 @@ class SamplesWriter:
         self._fh.close()
 
 
-def read_samples(run_dir: Path) -> list[dict[str, Any]]:
+def read_samples(run_dir: Path) -> list[SampleLine]:
     """Read ``samples.jsonl``, dropping a torn (unterminated or unparsable) last line.
 
     Raises:
@@ -280,7 +287,7 @@ def read_samples(run_dir: Path) -> list[dict[str, Any]]:
     except OSError as exc:
         raise ResultsError(f"cannot read {path}: {exc.strerror or exc}") from None
     lines = data.split(b"\n")
-    records = []
+    records: list[SampleLine] = []
     for i, raw in enumerate(lines):
         if not raw.strip():
             continue
@@ -295,7 +302,7 @@ def read_samples(run_dir: Path) -> list[dict[str, Any]]:
     return records
 
 
-def write_samples_sorted(run_dir: Path, records: Iterable[Mapping[str, Any]]) -> None:
+def write_samples_sorted(run_dir: Path, records: Iterable[SampleLine]) -> None:
     """Rewrite ``samples.jsonl`` in dataset order (atomically)."""
     # Rotated copies of a circular-evaluation question share an index: the id breaks the tie.
     ordered = sorted(records, key=lambda r: (r["index"], r["epoch"], str(r["id"])))

@@ -43,6 +43,7 @@ from evalkit.records.resume import (
     resume_expectation,
     split_done,
 )
+from evalkit.records.schema import ModelSection, SampleLine, TaskSection
 from evalkit.records.summary import finalize_record
 from evalkit.task.plan import TaskPlan
 from evalkit.task.spec import param_dict
@@ -63,9 +64,9 @@ def make_run_id(plan: TaskPlan, config: RunConfig) -> str:
     return f"{stamp}-{_slug(plan.task.label)}-{_slug(model)}-{digest}"
 
 
-def _task_section(plan: TaskPlan, ll_method: str | None) -> dict[str, Any]:
+def _task_section(plan: TaskPlan, ll_method: str | None) -> TaskSection:
     spec = plan.task.definition.spec
-    section: dict[str, Any] = {
+    section: TaskSection = {
         "name": spec.name,
         "variant": plan.task.variant,
         "label": plan.task.label,
@@ -107,16 +108,26 @@ def initial_record(
             "fewshot_source": plan.fewshot_source,
             "fewshot_ids": list(plan.fewshot_ids),
         },
-        model={
-            "spec": config.model,
-            "name": config.model_name or config.model,
-            **backend.identity.to_dict(),
-        },
+        model=_model_section(config, backend),
         generation=plan.requests[0].params.to_dict(),
         config=recorded_config(config),
         provenance=provenance(),
         judge=judge,
     )
+
+
+def _model_section(config: RunConfig, backend: Backend) -> ModelSection:
+    ident = backend.identity
+    section: ModelSection = {
+        "spec": config.model,
+        "name": config.model_name or config.model,
+        "provider": ident.provider,
+        "model": ident.model,
+        "base_url": ident.base_url,
+    }
+    if ident.extra:
+        section["extra"] = dict(sorted(ident.extra.items()))
+    return section
 
 
 @dataclass(slots=True)
@@ -125,7 +136,7 @@ class RunFolder:
 
     path: Path
     record: RunRecord
-    old_lines: list[dict[str, Any]]
+    old_lines: list[SampleLine]
     writer: SamplesWriter | None = None
     started: float = 0.0
 

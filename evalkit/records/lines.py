@@ -16,8 +16,9 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
+from evalkit.records.schema import SampleLine
 from evalkit.redaction import escape_surrogates
 from evalkit.types import SampleResult
 
@@ -25,14 +26,14 @@ REQUIRED_SAMPLE_KEYS = ("id", "index", "epoch", "error")
 """What every ``samples.jsonl`` line must have: which sample it is, and whether it failed."""
 
 
-def sample_line(result: SampleResult) -> dict[str, Any]:
+def sample_line(result: SampleResult) -> SampleLine:
     """Return the ``samples.jsonl`` record of one finished sample.
 
     A multi-turn sample also gets ``transcript`` (every turn after the prompt); single-request
     samples keep the line they always had.
     """
     c, s = result.completion, result.score
-    line = {
+    line: SampleLine = {
         "id": result.sample.id,
         "index": result.sample.index,
         "epoch": result.request.epoch,
@@ -105,7 +106,7 @@ _FIELD_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
 """Each known field's check and what it should be (fields not listed may hold anything)."""
 
 
-def parse_line(raw: bytes) -> tuple[dict[str, Any] | None, str]:
+def parse_line(raw: bytes) -> tuple[SampleLine | None, str]:
     """Parse one line; return the record, or ``None`` and why it is not one."""
     try:
         record = json.loads(raw.decode("utf-8"))
@@ -123,4 +124,4 @@ def parse_line(raw: bytes) -> tuple[dict[str, Any] | None, str]:
     for key, (check, want) in _FIELD_CHECKS.items():
         if key in record and not check(record[key]):
             return None, f"'{key}' must be {want}"
-    return record, ""
+    return cast(SampleLine, record), ""

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from evalkit.errors import ResultsError
 from evalkit.records.io import SAMPLES_FILE, atomic_write, read_record, read_samples, write_record
+from evalkit.records.schema import SampleLine
 
 TEXT_FIELDS = ("prompt", "completion", "target", "answer", "details")
 """Fields of a sample line replaced by their hash."""
@@ -30,17 +31,17 @@ def text_hash(value: Any) -> str:
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
 
-def redact_line(line: Mapping[str, Any], keep_metadata: Sequence[str]) -> dict[str, Any]:
+def redact_line(line: SampleLine, keep_metadata: Sequence[str]) -> dict[str, Any]:
     """Return ``line`` with its text fields hashed and metadata reduced to ``keep_metadata``.
 
     >>> redact_line({"id": "a", "completion": "18", "score": 1.0, "metadata": {}}, [])["completion"]
     'sha256:0234a350f4d56ae4'
     """
-    out = dict(line)
+    out: dict[str, Any] = dict(line)
     for field in TEXT_FIELDS:
         if out.get(field) is not None:
             out[field] = text_hash(out[field])
-    metadata = out.get("metadata") or {}
+    metadata = line.get("metadata") or {}
     out["metadata"] = {k: metadata[k] for k in keep_metadata if k in metadata}
     return out
 

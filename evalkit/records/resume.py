@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from evalkit.errors import ResultsError, ResumeMismatchError
 from evalkit.records.io import RUN_FILE, RunRecord, read_record, recorded_config
+from evalkit.records.schema import SampleLine
 from evalkit.task.spec import param_dict
 
 if TYPE_CHECKING:
@@ -106,7 +107,7 @@ def latest_matching(output_dir: Path, expected: Mapping[str, Any]) -> Path | Non
 
 
 def split_done(
-    lines: Iterable[Mapping[str, Any]],
+    lines: Iterable[SampleLine],
 ) -> tuple[dict[SampleKey, Mapping[str, Any]], set[SampleKey]]:
     """Return the finished lines by (id, epoch), and the keys whose latest attempt errored."""
     done: dict[SampleKey, Mapping[str, Any]] = {}

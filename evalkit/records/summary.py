@@ -12,13 +12,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from evalkit.records.io import RunRecord, utc_now
+from evalkit.records.schema import SampleLine
 from evalkit.stats.metrics import aggregate, grouped, macro_mean
 
 NO_ANSWER_REASONS = ("no_answer_found", "truncated")
 """Reasons a scorer gives when it could not extract any answer."""
 
 
-def circular_metric(scored: Sequence[Mapping[str, Any]], seed: int) -> dict[str, Any]:
+def circular_metric(scored: Sequence[SampleLine], seed: int) -> dict[str, Any]:
     """Circular evaluation: a question counts only if every rotation of its options is right.
 
     Rotated copies share ``metadata.circular_of``; a question with an errored copy is left out.
@@ -42,7 +43,7 @@ def circular_metric(scored: Sequence[Mapping[str, Any]], seed: int) -> dict[str,
 
 
 def summarize_lines(
-    lines: Sequence[Mapping[str, Any]], group_by: Sequence[str], seed: int
+    lines: Sequence[SampleLine], group_by: Sequence[str], seed: int
 ) -> dict[str, Any]:
     """Compute metrics, per-group metrics, macro averages over groups, and counts.
 
@@ -52,7 +53,7 @@ def summarize_lines(
     # Dataset order, not completion order: the bootstrap must see the same sequence every time.
     lines = sorted(lines, key=lambda ln: (ln["index"], ln["epoch"], str(ln["id"])))
     scored = [ln for ln in lines if ln["error"] is None and ln["metrics"] is not None]
-    rows = [ln["metrics"] for ln in scored]
+    rows = [ln.get("metrics") or {} for ln in scored]
     weights = [ln.get("weights") or {} for ln in scored]
     metrics = {k: v.to_dict() for k, v in aggregate(rows, weights, seed=seed).items()}
     metrics.update(circular_metric(scored, seed))
@@ -80,7 +81,7 @@ def summarize_lines(
 
 
 def nested_macros(
-    scored: Sequence[Mapping[str, Any]], group_by: Sequence[str], groups: Mapping[str, Any]
+    scored: Sequence[SampleLine], group_by: Sequence[str], groups: Mapping[str, Any]
 ) -> dict[str, Any]:
     """Means of inner-group means within each outer group, e.g. a category's mean over subjects.
 
@@ -117,7 +118,7 @@ def _rounded(value: float) -> float | None:
 
 
 def finalize_record(
-    record: RunRecord, lines: Sequence[Mapping[str, Any]], wall_s: float
+    record: RunRecord, lines: Sequence[SampleLine], wall_s: float
 ) -> RunRecord:
     """Return the ``complete`` record with metrics, counts, usage and timings."""
     summary = summarize_lines(

@@ -13,7 +13,7 @@ question are not mistaken for independent evidence. Flips are listed per ``(id, 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from typing import Any
 from evalkit.errors import ResultsError
 from evalkit.records.io import dumps, read_samples
 from evalkit.records.runs import Run, incomparabilities, runs_by_label
+from evalkit.records.schema import SampleLine
 from evalkit.reports.table import markdown_table
 from evalkit.stats.metrics import json_float
 from evalkit.stats.paired import PairedDiff, mcnemar_exact, paired_bootstrap
@@ -80,29 +81,34 @@ class Pairing:
     flips: tuple[Flip, ...]
 
 
-def _scored(lines: Sequence[Mapping[str, Any]], metric: str) -> dict[ItemKey, Mapping[str, Any]]:
+def _scored(lines: Sequence[SampleLine], metric: str) -> dict[ItemKey, SampleLine]:
     """The samples that produced a value of ``metric``, by ``(id, epoch)``."""
-    out: dict[ItemKey, Mapping[str, Any]] = {}
+    out: dict[ItemKey, SampleLine] = {}
     for line in lines:
         if line.get("error") is None and metric in (line.get("metrics") or {}):
             out[(str(line["id"]), int(line.get("epoch", 0)))] = line
     return out
 
 
-def _flip(key: ItemKey, b: Mapping[str, Any], c: Mapping[str, Any], metric: str) -> Flip:
+def _value(line: SampleLine, metric: str) -> float:
+    """The line's value of ``metric`` (present: :func:`_scored` kept only such lines)."""
+    return float((line.get("metrics") or {})[metric])
+
+
+def _flip(key: ItemKey, b: SampleLine, c: SampleLine, metric: str) -> Flip:
     return Flip(
         key[0],
         key[1],
         str(b.get("target", "")),
         b.get("answer"),
         c.get("answer"),
-        float(b["metrics"][metric]),
-        float(c["metrics"][metric]),
+        _value(b, metric),
+        _value(c, metric),
     )
 
 
 def pair_samples(
-    base_lines: Sequence[Mapping[str, Any]], cand_lines: Sequence[Mapping[str, Any]], metric: str
+    base_lines: Sequence[SampleLine], cand_lines: Sequence[SampleLine], metric: str
 ) -> Pairing:
     """Match two runs' ``samples.jsonl`` lines by ``(id, epoch)`` on one metric.
 
@@ -116,8 +122,8 @@ def pair_samples(
     """
     base, cand = _scored(base_lines, metric), _scored(cand_lines, metric)
     keys = sorted(base.keys() & cand.keys(), key=lambda k: (int(base[k].get("index", 0)), k))
-    b = tuple(float(base[k]["metrics"][metric]) for k in keys)
-    c = tuple(float(cand[k]["metrics"][metric]) for k in keys)
+    b = tuple(_value(base[k], metric) for k in keys)
+    c = tuple(_value(cand[k], metric) for k in keys)
     w = tuple(float((base[k].get("weights") or {}).get(metric, 1.0)) for k in keys)
     flips = tuple(
         _flip(k, base[k], cand[k], metric) for k, x, y in zip(keys, b, c, strict=True) if x != y
