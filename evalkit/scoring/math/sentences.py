@@ -32,7 +32,9 @@ BARE_LIMIT = 400
 """Longest reply read as being only the answer."""
 
 _GROUP = re.compile(
-    r"\$\$([^$]{1,500})\$\$|\$([^$]{1,500})\$|\\\((.{1,500}?)\\\)|\\\[(.{1,500}?)\\\]"
+    # ``\$`` inside math is a dollar sign, not a delimiter: $\$36$ is one group.
+    r"\$\$((?:[^$\\]|\\.){1,500})\$\$|(?<!\\)\$((?:[^$\\]|\\.){1,500})\$"
+    r"|\\\((.{1,500}?)\\\)|\\\[(.{1,500}?)\\\]"
     r"|\*\*\$?([^*$\n]{1,200})\$?\*\*",
     re.DOTALL,
 )
@@ -97,7 +99,10 @@ _NAMED_ANSWER = re.compile(
     r"(?:\$([^$]{1,200})\$|([-\d.,/]{1,40}))[ \t]+(?:is|are)[ \t]+(?:the|our)[ \t]+"
     r"(?:final[ \t]+)?answer"
 )
-_SENTENCE_END = re.compile(r"(?<!\d)[.!?](?=[ \t]|\n|$)|[.!?](?=[ \t]+[A-Z])|\n[ \t]*\n|\n")
+_SENTENCE_END = re.compile(
+    # Not a decimal point, nor LaTeX's \! or \. spacing inside math.
+    r"(?<![\d\\])[.!?](?=[ \t]|\n|$)|(?<!\\)[.!?](?=[ \t]+[A-Z])|\n[ \t]*\n|\n"
+)
 _WORD = re.compile(r"[A-Za-z]{2,}")
 
 
