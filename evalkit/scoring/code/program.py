@@ -11,8 +11,8 @@ the problem asked for. The rules, in order:
    shows a first attempt and then a corrected one means the latter.
 4. Its statements are pooled after the prompt's own (imports, helper functions given with the
    problem) and the other blocks' definitions (helpers shown in a separate block). From that pool
-   the program keeps the prompt's imports and what the entry point needs, transitively: helpers,
-   constants, imports it uses. Everything else goes: example calls, ``print``\s, ``assert``\s,
+   the program keeps all of the prompt's (the tests may call its helpers) and what the entry
+   point needs, transitively: helpers, constants, imports it uses. Everything else goes: example calls, ``print``\s, ``assert``\s,
    ``if __name__ == "__main__":`` demos, ``input()`` prompts. Prose never enters (it is outside
    the fences) and the statements keep their original text.
 5. A block cut off by the output limit (no closing fence) loses trailing lines until it parses;
@@ -184,10 +184,9 @@ def _assemble(prompt: str, others: list[_Parsed], chosen: _Parsed, entry: str) -
     pool: list[_Stmt] = []
     given = _parse(prompt)
     if given is not None:
-        pool += [
-            _Stmt(s.text, s.binds, s.reads, True) if _IMPORT_LINE.match(s.text) else s
-            for s in _statements(given, skip=entry)
-        ]
+        # What the problem gives (imports, helpers the tests may call) is always there, as it is
+        # when the official harness runs prompt + completion.
+        pool += [_Stmt(s.text, s.binds, s.reads, True) for s in _statements(given, skip=entry)]
     for tree in others:
         pool += _statements(tree, skip=entry)
     pool += _statements(chosen)
