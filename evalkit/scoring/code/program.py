@@ -12,9 +12,9 @@ the problem asked for. The rules, in order:
 4. Its statements are pooled after the prompt's own (imports, helper functions given with the
    problem) and the other blocks' definitions (helpers shown in a separate block). From that pool
    the program keeps all of the prompt's (the tests may call its helpers) and what the entry
-   point needs, transitively: helpers, constants, imports it uses. Everything else goes: example calls, ``print``\s, ``assert``\s,
-   ``if __name__ == "__main__":`` demos, ``input()`` prompts. Prose never enters (it is outside
-   the fences) and the statements keep their original text.
+   point needs, transitively: helpers, constants, imports it uses. Everything else goes: example
+   calls, ``print``\s, ``assert``\s, ``if __name__ == "__main__":`` demos, ``input()``
+   prompts. Prose never enters (it is outside the fences); statements keep their original text.
 5. A block cut off by the output limit (no closing fence) loses trailing lines until it parses;
    a closed block that does not parse is run as written, so its verdict is the syntax error
    (a Python 2 ``print x`` fails, as Python 3 would fail it).
