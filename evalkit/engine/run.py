@@ -94,9 +94,8 @@ def _tools(plan: TaskPlan) -> dict[str, Tool]:
 
 
 def _check_solver(plan: TaskPlan, backend: Backend, tools: dict[str, Tool]) -> None:
-    spec = plan.task.definition.spec
-    SOLVERS.get(spec.solver)  # unknown solver: one line with "did you mean"
-    if spec.solver != "tool_loop":
+    SOLVERS.get(plan.task.solver)  # unknown solver: one line with "did you mean"
+    if plan.task.solver != "tool_loop":
         return
     if not tools:
         raise ConfigError(f"task '{plan.task.label}': the tool loop needs tools (-T tools=...)")
@@ -144,7 +143,7 @@ def build_engine(plan: TaskPlan, shared: Shared) -> tuple[Engine, str | None]:
 
         Sandbox.check_available()
         shared.sandbox = Sandbox(slots=max(shared.config.concurrency, os.cpu_count() or 1))
-    solver = SOLVERS.get(plan.task.definition.spec.solver)(plan.task.typed.solver)
+    solver = SOLVERS.get(plan.task.solver)(plan.task.typed.solver)
     engine = Engine(
         solver=solver,
         scorer=scorer,

@@ -78,8 +78,8 @@ def _task_section(plan: TaskPlan, ll_method: str | None) -> TaskSection:
         "mode": plan.task.typed.mode.key,
         "ll_method": ll_method,
     }
-    if spec.solver != "generate":  # one-request runs keep the record they always had
-        section["solver"] = spec.solver
+    if plan.task.solver != "generate":  # one-request runs keep the record they always had
+        section["solver"] = plan.task.solver
     return section
 
 

@@ -85,6 +85,16 @@ class SolverParams:
     """Names of the tools offered (see :data:`evalkit.engine.tools.TOOLS`)."""
 
 
+def solver_defaults() -> dict[str, Any]:
+    """The parameters a multi-turn solver adds to a task, with their defaults (flat form).
+
+    A task or variant whose solver is not ``generate`` declares these implicitly, so
+    ``-T max_turns=5`` works on it and plain runs of the task keep the parameters they had.
+    """
+    d = SolverParams()
+    return {"max_turns": d.max_turns, "protocol": d.protocol, "tools": list(d.tools)}
+
+
 @dataclass(frozen=True, slots=True)
 class TaskParams:
     """All typed sections of one resolved task's parameters."""

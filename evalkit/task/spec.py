@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from evalkit.errors import ConfigError, TaskSpecError, UnknownNameError
 from evalkit.registry import suggest
-from evalkit.task.params import TaskParams
+from evalkit.task.params import TaskParams, solver_defaults
 from evalkit.types import GenerateParams
 
 Scalar = str | int | float | bool | list[str]
@@ -96,6 +96,8 @@ class VariantSpec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     description: str = ""
+    solver: str | None = None
+    """Replaces the task's solver in this variant (``tool_loop`` for a code interpreter)."""
     params: dict[str, Scalar] = Field(default_factory=dict)
     generation: GenerationSpec = GenerationSpec()
 
@@ -145,6 +147,8 @@ class ResolvedTask:
     generation: GenerateParams
     typed: TaskParams
     """The same parameters in typed sections (what the code reads)."""
+    solver: str = "generate"
+    """The solver of this task and variant."""
 
     @property
     def name(self) -> str:
@@ -229,20 +233,29 @@ def _check_references(task: TaskDef, toml_path: Path) -> None:
         )
     from evalkit.engine.solvers import SOLVERS
 
-    if spec.solver not in SOLVERS.names():
-        raise TaskSpecError(
-            f"{toml_path}: key 'solver': unknown solver '{spec.solver}'."
-            f"{suggest(spec.solver, SOLVERS.names())}"
-        )
+    solvers = [("solver", spec.solver)] + [
+        (f"variants.{n}.solver", v.solver) for n, v in spec.variants.items() if v.solver
+    ]
+    for where, solver in solvers:
+        if solver not in SOLVERS.names():
+            raise TaskSpecError(
+                f"{toml_path}: key '{where}': unknown solver '{solver}'."
+                f"{suggest(solver, SOLVERS.names())}"
+            )
     if spec.default_variant and spec.default_variant not in spec.variants:
         raise TaskSpecError(
             f"{toml_path}: key 'default_variant': no variant '{spec.default_variant}'"
         )
-    param_sets = [("params", spec.params)] + [
-        (f"variants.{n}.params", {**spec.params, **v.params}) for n, v in spec.variants.items()
+    param_sets = [("params", spec.params, spec.params)] + [
+        (
+            f"variants.{n}.params",
+            {**spec.params, **v.params},
+            declared_params(spec, v.solver or spec.solver),
+        )
+        for n, v in spec.variants.items()
     ]
-    for where, params in param_sets:
-        for key in set(params) - set(spec.params):
+    for where, params, declared in param_sets:
+        for key in set(params) - set(declared):
             raise TaskSpecError(f"{toml_path}: key '{where}.{key}': not declared in [params]")
         for key in TEMPLATE_PARAMS:
             name = params.get(key)
@@ -291,25 +304,28 @@ def resolve(task: TaskDef, variant: str | None, overrides: Mapping[str, str]) ->
     """Apply a variant and ``-T`` overrides to a task's declared parameters."""
     spec = task.spec
     variant = variant or spec.default_variant
-    params: dict[str, Scalar] = dict(spec.params)
     gen = spec.generation.model_dump(exclude_none=True)
-    if variant is not None:
-        if variant not in spec.variants:
-            known = sorted(spec.variants)
-            raise UnknownNameError(
-                f"task '{spec.name}' has no variant '{variant}'.{suggest(variant, known)}"
-                f" Variants: {', '.join(known) or '(none)'}."
-            )
-        params.update(spec.variants[variant].params)
-        gen.update(spec.variants[variant].generation.model_dump(exclude_none=True))
+    if variant is not None and variant not in spec.variants:
+        known = sorted(spec.variants)
+        raise UnknownNameError(
+            f"task '{spec.name}' has no variant '{variant}'.{suggest(variant, known)}"
+            f" Variants: {', '.join(known) or '(none)'}."
+        )
+    chosen = spec.variants[variant] if variant is not None else None
+    solver = (chosen.solver if chosen else None) or spec.solver
+    declared = declared_params(spec, solver)
+    params: dict[str, Scalar] = dict(declared)
+    if chosen is not None:
+        params.update(chosen.params)
+        gen.update(chosen.generation.model_dump(exclude_none=True))
     for key, text in overrides.items():
-        if key not in spec.params:
-            known = sorted(spec.params)
+        if key not in declared:
+            known = sorted(declared)
             raise ConfigError(
                 f"task '{spec.name}' has no parameter '{key}'.{suggest(key, known)}"
                 f" Parameters: {', '.join(known) or '(none)'}."
             )
-        params[key] = _coerce(key, text, spec.params[key])
+        params[key] = _coerce(key, text, declared[key])
     for key in TEMPLATE_PARAMS:
         name = params.get(key)
         if isinstance(name, str) and name and not (task.path / name).is_file():
@@ -321,7 +337,14 @@ def resolve(task: TaskDef, variant: str | None, overrides: Mapping[str, str]) ->
         stop=tuple(gen.get("stop", ())),
     )
     label = f"{spec.name}:{variant}" if variant else spec.name
-    return ResolvedTask(task, variant, params, generation, TaskParams.of(params, label))
+    return ResolvedTask(task, variant, params, generation, TaskParams.of(params, label), solver)
+
+
+def declared_params(spec: TaskSpec, solver: str) -> dict[str, Scalar]:
+    """The parameters a run may set: ``[params]``, plus the solver's for multi-turn solvers."""
+    if solver == "generate":
+        return dict(spec.params)
+    return {**solver_defaults(), **spec.params}
 
 
 def param_dict(params: Mapping[str, Any]) -> dict[str, Any]:

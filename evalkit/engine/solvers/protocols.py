@@ -61,6 +61,29 @@ class ToolProtocol:
             for n, (name, body) in enumerate(blocks)
         )
 
+    def instructions(self) -> str | None:
+        """How to call the tools, for text protocols (native tools need no words).
+
+        The solver adds this to the system message, so the task's own prompt stays the same
+        whatever the protocol; the text is part of the recorded prompt.
+        """
+        if self.name == "native":
+            return None
+        if self.name == "internlm":
+            return (
+                "You can run Python code with the interpreter. To use it, write\n"
+                "<|action_start|><|interpreter|>\n```python\nYOUR CODE\n```\n<|action_end|>\n"
+                "and stop; its output comes back to you. Variables persist between calls."
+            )
+        parts = ["You can use these tools by writing a fenced block tagged with the tool's name:"]
+        for name, tool in self.tools.items():
+            parts.append(f"- {name}: {tool.spec.description}\n```{tool.fence}\n...\n```")
+        parts.append(
+            "Write one or more such blocks and stop; their output comes back to you in "
+            "```output blocks. Reply without a block when you give your final answer."
+        )
+        return "\n".join(parts)
+
     def assistant_turn(self, completion: Completion) -> Message:
         """The reply as it goes back into the conversation."""
         if self.name == "native":

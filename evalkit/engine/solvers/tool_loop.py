@@ -13,6 +13,7 @@ and the run counts; nothing raises. A model still calling tools after ``max_turn
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from evalkit.engine.solvers import Solved, SolveEnv
@@ -51,6 +52,16 @@ class _Conversation:
         )
 
 
+def with_instructions(messages: Sequence[Message], instructions: str | None) -> list[Message]:
+    """The prompt with the protocol's instructions added to its system message (or as one)."""
+    if instructions is None:
+        return list(messages)
+    if messages and messages[0].role == "system":
+        system = Message("system", f"{messages[0].content}\n\n{instructions}")
+        return [system, *messages[1:]]
+    return [Message("system", instructions), *messages]
+
+
 class ToolLoop:
     """See the module docstring."""
 
@@ -62,7 +73,8 @@ class ToolLoop:
         protocol = ToolProtocol(self.params.protocol, env.tools)
         if self.params.protocol == "native":
             request = replace(request, tools=tuple(t.spec for t in env.tools.values()))
-        convo = _Conversation(list(request.messages or ()), [])
+        prompt = with_instructions(request.messages or (), protocol.instructions())
+        convo = _Conversation(prompt, [])
         sessions: dict[str, ToolSession] = {}
         try:
             return await self._loop(sample, request, env, protocol, convo, sessions)
