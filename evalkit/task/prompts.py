@@ -1,8 +1,15 @@
 """Prompt rendering: the only jinja2 environment in evalkit.
 
 Templates render in jinja2's immutable sandbox with ``StrictUndefined``: a template that names a
-field the row lacks fails loudly, and no template can call methods that mutate data. Templates see
-the row's fields at top level, plus ``choices``, ``labels``, ``target`` and ``params``.
+field the row lacks fails loudly, and no template can call methods that mutate data or build
+values past a size bound (:mod:`evalkit.task.template_env`). Templates see the row's fields at top
+level, plus ``choices``, ``labels``, ``target`` and ``params``.
+
+The model sees the benchmark's text byte for byte: whitespace the *template* leaves at the start
+or end of a rendered text (a trailing newline after a loop, indentation) is removed, but the
+dataset's own text is never trimmed, even where it begins or ends the prompt (IFEval prompts end
+in newlines and spaces that are part of the benchmark). Each ``{{ ... }}`` output is marked while
+rendering so that the trim stops at the first and last of them.
 
 The ``format`` parameter decides the shape of a request:
 
@@ -13,6 +20,7 @@ The ``format`` parameter decides the shape of a request:
 
 from __future__ import annotations
 
+import secrets
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -21,20 +29,39 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from evalkit.errors import TaskSpecError
 from evalkit.task.spec import ResolvedTask
+from evalkit.task.template_env import BoundedSandbox, render_bounded
 from evalkit.types import Message, Request, Sample
 
 LABELS = tuple(string.ascii_uppercase)
+_TOKEN = secrets.token_hex(8)
+_OPEN, _CLOSE = f"\ue000{_TOKEN}<", f">{_TOKEN}\ue001"
+"""Markers around each expression's output while rendering (private-use characters and a
+random token: no dataset text contains them); removed from every rendered text."""
+
+
+def _mark(value: Any) -> str:
+    return f"{_OPEN}{value}{_CLOSE}"
+
+
+def trim_template_whitespace(rendered: str) -> str:
+    """Strip the whitespace before the first and after the last marked output, then unmark."""
+    first, last = rendered.find(_OPEN), rendered.rfind(_CLOSE)
+    if first < 0 or last < 0:
+        return rendered.strip()
+    head, tail = rendered[:first].lstrip(), rendered[last + len(_CLOSE) :].rstrip()
+    body = rendered[first : last + len(_CLOSE)]
+    return (head + body + tail).replace(_OPEN, "").replace(_CLOSE, "")
 
 
 @lru_cache(maxsize=64)
 def environment(task_dir: Path) -> jinja2.Environment:
     """Return the sandboxed environment loading templates from ``task_dir``."""
-    return ImmutableSandboxedEnvironment(
+    return BoundedSandbox(
         loader=jinja2.FileSystemLoader(str(task_dir)),
+        finalize=_mark,
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=False,
@@ -77,7 +104,17 @@ def render_template(task: ResolvedTask, name: str, sample: Sample) -> str:
     """
     task_dir = task.definition.path
     try:
-        return _template(task_dir, name).render(_context(sample, task.params)).strip()
+        rendered = render_bounded(_template(task_dir, name), _context(sample, task.params))
+        return trim_template_whitespace(rendered)
+    except RecursionError:
+        raise TaskSpecError(
+            f"{task_dir / name}: recursion too deep while rendering sample {sample.id} "
+            "(a macro that calls itself without end?)"
+        ) from None
+    except MemoryError:
+        raise TaskSpecError(
+            f"{task_dir / name}: out of memory rendering sample {sample.id}"
+        ) from None
     except jinja2.UndefinedError as exc:
         raise TaskSpecError(
             f"{task_dir / name}: {exc.message} (sample {sample.id}); fields available: "
