@@ -28,7 +28,7 @@ from evalkit.types import ToolCall
 
 __all__ = ["MAX_CALLS", "MAX_REPLY_CHARS", "Call", "Decoded", "decode_text", "decode_tool_calls"]
 
-MAX_REPLY_CHARS = 100_000
+MAX_REPLY_CHARS = 50_000
 """Longest reply (prompt mode) or total tool-call arguments (native) that is decoded at all."""
 MAX_CALLS = 1_000
 """Most calls decoded from one reply; BFCL's largest answer has a few dozen."""
