@@ -118,3 +118,21 @@ def test_the_default_subset_is_every_single_turn_category(rows):
 def test_bad_parameters_are_one_line_errors(rows, spec, message):
     with pytest.raises(ConfigError, match=message):
         plan(spec)
+
+
+def test_identical_requests_with_opposite_expectations_are_the_three_the_readme_names(rows):
+    by_request = {}
+    for row in rows:
+        by_request.setdefault(
+            json.dumps([row["question"][0], row["function"]], sort_keys=True), []
+        ).append(row)
+    pairs = sorted(
+        tuple(sorted(r["id"] for r in group))
+        for group in by_request.values()
+        if len({json.dumps(r["ground_truth"]) for r in group}) > 1
+    )
+    assert pairs == [
+        ("live_irrelevance_118-7-8", "live_simple_29-7-2"),
+        ("live_irrelevance_565-173-0", "live_multiple_262-125-1"),
+        ("live_irrelevance_567-175-0", "live_simple_176-102-0"),
+    ]
