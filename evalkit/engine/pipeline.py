@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from evalkit.engine.solvers import Solved, SolveEnv, Solver
+from evalkit.engine.solvers.tool_loop import agrees, last_tool_output
 from evalkit.errors import BackendError
 from evalkit.scoring import ResourceScorer, Scorer, ScoringResources
 from evalkit.types import Completion, Message, Request, Sample, SampleResult, Score
@@ -34,7 +35,9 @@ def with_solver_stats(score: Score, solved: Solved) -> Score:
     """Add the solver's per-sample counts to the score; a turn-limit stop scores 0.
 
     A model that was still calling tools when its turns ran out gave no final answer: every
-    metric of the task is 0 for it, whatever the scorer read from its last reply.
+    metric of the task is 0 for it, whatever the scorer read from its last reply. A final
+    answer after tool use also gets ``agrees_with_tool``: whether it is what the last tool
+    output said (see :func:`~evalkit.engine.solvers.tool_loop.agrees`).
     """
     metrics: Mapping[str, float] = score.metrics
     value, reason = score.value, score.reason
@@ -43,6 +46,9 @@ def with_solver_stats(score: Score, solved: Solved) -> Score:
         value, reason = 0.0, "turn_limit"
     if not solved.stats:
         return replace(score, value=value, reason=reason, metrics=metrics)
+    output = last_tool_output(solved.transcript)
+    if output is not None and score.answer is not None and solved.stop == "answer":
+        metrics = {**metrics, "agrees_with_tool": 1.0 if agrees(score.answer, output) else 0.0}
     weights = dict(score.weights)
     if "tool_error_rate" in solved.stats:
         weights["tool_error_rate"] = solved.stats["tool_calls"]

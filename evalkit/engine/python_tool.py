@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from evalkit.engine.tools import MAX_OUTPUT_CHARS, Tool, ToolResult, ToolSession, arguments
+from evalkit.task.params import SolverParams
 from evalkit.types import ToolCall, ToolSpec
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ def shown(result: ExecResult) -> tuple[str, str | None]:
 @dataclass(slots=True)
 class _PythonSession:
     sandbox: Sandbox
+    timeout_s: float
     session: SandboxSession | None = field(default=None)
 
     async def run(self, call: ToolCall) -> ToolResult:
@@ -45,7 +47,10 @@ class _PythonSession:
         if code is None:
             return ToolResult(f"Error: {problem}", "invalid_arguments")
         if self.session is None:
-            self.session = self.sandbox.session()
+            from evalkit.sandbox import SandboxLimits
+
+            limits = SandboxLimits(wall_s=self.timeout_s, cpu_s=self.timeout_s)
+            self.session = await self.sandbox.session(limits).__aenter__()
         text, error = shown(await self.session.execute(code))
         return ToolResult(text, error)
 
@@ -72,12 +77,13 @@ class Python:
     main_arg: str = "code"
     fence: str = "python"
     needs_sandbox: bool = True
+    timeout_s: float = 10.0
 
     def open(self, sandbox: Any) -> ToolSession:
         """Prepare a session; the interpreter starts at the first call."""
-        return _PythonSession(sandbox)
+        return _PythonSession(sandbox, self.timeout_s)
 
 
-def make_python() -> Tool:
-    """Build the ``python`` tool."""
-    return Python()
+def make_python(params: SolverParams) -> Tool:
+    """Build the ``python`` tool (``-T tool_timeout_s`` bounds each execution)."""
+    return Python(timeout_s=params.tool_timeout_s)

@@ -89,8 +89,8 @@ class Shared:
 
 
 def _tools(plan: TaskPlan) -> dict[str, Tool]:
-    names = plan.task.typed.solver.tools
-    return {name: TOOLS.get(name)() for name in names}
+    params = plan.task.typed.solver
+    return {name: TOOLS.get(name)(params) for name in params.tools}
 
 
 def _check_solver(plan: TaskPlan, backend: Backend, tools: dict[str, Tool]) -> None:

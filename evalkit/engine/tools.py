@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
 from evalkit.registry import Registry
+from evalkit.task.params import SolverParams
 from evalkit.types import ToolCall, ToolSpec
 
 MAX_OUTPUT_CHARS = 4000
@@ -188,12 +189,12 @@ class Calculator:
         return _CalculatorSession()
 
 
-def make_calculator() -> Tool:
+def make_calculator(params: SolverParams) -> Tool:
     """Build the ``calculator`` tool."""
     return Calculator()
 
 
-TOOLS: Registry[Callable[[], Tool]] = Registry(
+TOOLS: Registry[Callable[[SolverParams], Tool]] = Registry(
     "tool",
     {
         "calculator": "evalkit.engine.tools:make_calculator",

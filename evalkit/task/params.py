@@ -83,6 +83,8 @@ class SolverParams:
     """How tools are offered and called: native OpenAI tools, fenced blocks, or InternLM2."""
     tools: tuple[str, ...] = ()
     """Names of the tools offered (see :data:`evalkit.engine.tools.TOOLS`)."""
+    tool_timeout_s: float = 10.0
+    """Wall and CPU seconds of one code execution in the sandbox (the session dies past it)."""
 
 
 def solver_defaults() -> dict[str, Any]:
@@ -92,7 +94,12 @@ def solver_defaults() -> dict[str, Any]:
     ``-T max_turns=5`` works on it and plain runs of the task keep the parameters they had.
     """
     d = SolverParams()
-    return {"max_turns": d.max_turns, "protocol": d.protocol, "tools": list(d.tools)}
+    return {
+        "max_turns": d.max_turns,
+        "protocol": d.protocol,
+        "tools": list(d.tools),
+        "tool_timeout_s": d.tool_timeout_s,
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,4 +168,8 @@ def _checked(label: str, key: str, value: Any, default: Any) -> Any:
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise ConfigError(f"task '{label}': {key} must be a whole number >= 0, got {value!r}")
         return value
+    if isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1e6:
+            raise ConfigError(f"task '{label}': {key} must be a positive number, got {value!r}")
+        return float(value)
     return "" if value is None else str(value)

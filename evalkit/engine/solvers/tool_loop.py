@@ -13,6 +13,7 @@ and the run counts; nothing raises. A model still calling tools after ``max_turn
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -50,6 +51,53 @@ class _Conversation:
         return Solved(
             completion, tuple(self.transcript), self.attempts, error, stop, stats  # type: ignore[arg-type]
         )
+
+
+_OUTPUT_BLOCK = re.compile(r"```output\n(.*?)\n```", re.S)
+_FRAC = re.compile(r"\\[dt]?frac\{([^{}]*)\}\{([^{}]*)\}")
+
+
+def last_tool_output(transcript: Sequence[Message]) -> str | None:
+    """The text of the last tool result in a transcript (any protocol), if there was one."""
+    for message in reversed(transcript):
+        if message.role in ("tool", "environment"):
+            return message.content
+        if message.role == "user":
+            blocks = _OUTPUT_BLOCK.findall(message.content)
+            if blocks:
+                return str(blocks[-1])
+    return None
+
+
+def _plain(text: str) -> str:
+    text = _FRAC.sub(r"\1/\2", text.strip().strip("$"))
+    return re.sub(r"\s+|\\!|\\,|\{|\}", "", text)
+
+
+def agrees(answer: str, output: str) -> bool:
+    r"""Whether a final answer is what the last tool output says (OpenCompass's agreement rate).
+
+    The output's last non-empty line is compared with the answer as text (spaces, ``$`` and
+    braces ignored, ``\frac{a}{b}`` read as ``a/b``), or as numbers when both are numbers.
+
+    >>> agrees(r"\frac{1}{2}", "x = 3\n1/2\n")
+    True
+    >>> agrees("72", "72.0")
+    True
+    >>> agrees("71", "72")
+    False
+    """
+    lines = [ln for ln in output.strip().splitlines() if ln.strip()]
+    if not lines:
+        return False
+    a, b = _plain(answer), _plain(lines[-1])
+    if a == b:
+        return True
+    try:
+        x, y = float(a.replace(",", "")), float(b.replace(",", ""))
+    except ValueError:
+        return False
+    return abs(x - y) <= 1e-9 * max(1.0, abs(x))
 
 
 def with_instructions(messages: Sequence[Message], instructions: str | None) -> list[Message]:
