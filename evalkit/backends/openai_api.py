@@ -153,7 +153,7 @@ class OpenAIBackend:
         body = await self._exchange.post_json(endpoint_url(self._base, path), payload)
         choices = body.get("choices")
         if not isinstance(choices, list) or not choices:
-            raise TransientBackendError("response has no choices")
+            raise TransientBackendError("malformed response (no choices)")
         return body
 
     def _payload(self, request: Request) -> dict[str, Any]:

@@ -120,6 +120,12 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         _binop_size(op, left, right)
         return super().call_binop(context, op, left, right)
 
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        """Check a ``str.format`` string for huge widths when the method is looked up."""
+        if getattr(value, "__name__", "") in ("format", "format_map"):
+            _check_format(getattr(value, "__self__", None), f"calling {value.__name__}")
+        return super().wrap_str_format(value)
+
     def call(
         __self,  # noqa: N805  # jinja2's signature: keyword arguments may be named "self"
         __context: jinja2.runtime.Context,
@@ -131,9 +137,7 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         name = getattr(__obj, "__name__", "a function")
         owner = getattr(__obj, "__self__", None)
         _check_numbers(args, kwargs, f"calling {name}")
-        if name in ("format", "format_map"):
-            _check_format(owner, f"calling {name}")
-        elif name == "join" and args and isinstance(owner, str):
+        if name == "join" and args and isinstance(owner, str):
             items = list(args[0])
             _check_size(sum(_sized(v) for v in items) + len(owner) * len(items), "join")
             args = (items, *args[1:])
