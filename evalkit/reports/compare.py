@@ -202,6 +202,13 @@ class TaskComparison:
         return len(self.pairing.flips) - self.lost
 
 
+def variant_note(base: Run, cand: Run) -> list[str]:
+    """A note when two runs of one task ran different variants."""
+    if base.label == cand.label:
+        return []
+    return [f"variant differs: baseline {base.label}, candidate {cand.label}"]
+
+
 def compare_runs(base: Run, cand: Run, *, n_boot: int = 2000, seed: int = 0) -> TaskComparison:
     """Compare two runs of one task item by item on the baseline's primary metric.
 
@@ -223,7 +230,7 @@ def compare_runs(base: Run, cand: Run, *, n_boot: int = 2000, seed: int = 0) -> 
     binary = w is None and all(v in (0.0, 1.0) for v in (*b, *c))
     lost = sum(1 for f in pairing.flips if f.lost)
     return TaskComparison(
-        label=base.label,
+        label=base.label if base.label == cand.label else f"{base.label} vs {cand.label}",
         metric=metric,
         base=base,
         cand=cand,
@@ -232,7 +239,7 @@ def compare_runs(base: Run, cand: Run, *, n_boot: int = 2000, seed: int = 0) -> 
         cand_mean=weighted_mean(c, w),
         diff=paired_bootstrap(b, c, weights=w, n_boot=n_boot, seed=seed),
         mcnemar_p=mcnemar_exact(lost, len(pairing.flips) - lost) if binary else None,
-        notes=tuple(incomparabilities(base.record, cand.record)),
+        notes=tuple(variant_note(base, cand) + incomparabilities(base.record, cand.record)),
     )
 
 
@@ -258,12 +265,22 @@ class Comparison:
 def compare(base: Path, cand: Path, *, n_boot: int = 2000, seed: int = 0) -> Comparison:
     """Compare two sides (run folders, or folders of runs) task by task.
 
+    Two single runs of the same task in different variants are compared with each other (the
+    gain from a tool, a prompt or a few-shot set), with a note naming the variants.
+
     Raises:
         ResultsError: A side has no complete run, the sides share no task, or a file is
             unreadable.
     """
     b, c = runs_by_label(base), runs_by_label(cand)
     common = sorted(b.keys() & c.keys())
+    if not common and len(b) == len(c) == 1:
+        # Two single runs of one task in different variants (gsm8k against
+        # gsm8k:code_interpreter): the same items, paired; the notes say what differs.
+        br, cr = next(iter(b.values())), next(iter(c.values()))
+        if br.record.task.get("name") == cr.record.task.get("name"):
+            pair = (compare_runs(br, cr, n_boot=n_boot, seed=seed),)
+            return Comparison(base, cand, pair, (), ())
     if not common:
         raise ResultsError(
             f"no task in common: baseline has {', '.join(b)}; candidate has {', '.join(c)}"
