@@ -363,8 +363,9 @@ def make_counter(
         from evalkit.backends.openai_api import ALIAS_URLS
 
         url = options.base_url or ALIAS_URLS.get(provider)
-        if url:
-            return ServerCounter(url, model, options)
+        if not url:
+            raise ConfigError(f"{provider}/{model} needs --base-url to reach its tokenizer")
+        return ServerCounter(url, model, options)
     raise ConfigError(
         f"invalid tokenizer {choice!r} for {provider}/{model}: use auto, server, "
         "llamacpp:<gguf or alias>, hf:<repo or folder> or tiktoken:<cl100k_base|o200k_base>"

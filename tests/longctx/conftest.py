@@ -24,13 +24,17 @@ def smollm2() -> str:
     return "smollm2-135m"
 
 
-def _plan(model: str, task: str = "niah", **task_args: str) -> TaskPlan:
+def _plan(
+    model: str, task: str = "niah", base_url: str | None = None, **task_args: str
+) -> TaskPlan:
     model_args = {"n_ctx": "262144"} if model.startswith("llamacpp/") else {}
-    config = RunConfig(model=model, tasks=[task], task_args=task_args, model_args=model_args)
+    config = RunConfig(
+        model=model, tasks=[task], task_args=task_args, model_args=model_args, base_url=base_url
+    )
     return plan_task(TaskRef.parse(task), config)
 
 
 @pytest.fixture
 def plan() -> Callable[..., TaskPlan]:
-    """``plan(model, task="niah", **T)``: plan a task with ``-T`` arguments as ``evalkit run`` does."""
+    """``plan(model, task="niah", base_url=None, **T)``: plan a task with ``-T`` arguments as ``evalkit run`` does."""
     return _plan
