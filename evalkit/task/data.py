@@ -127,7 +127,10 @@ def load_local(spec: DatasetSpec, split: str, data_dir: Path) -> LoadedSplit:
         raise TaskSpecError(f"dataset has no local path for split '{split}' ([dataset.splits])")
     paths = sorted(data_dir.glob(pattern))
     if not paths:
-        raise DataError(f"no data at '{data_dir / pattern}': check --data-dir / EVALKIT_DATA_DIR")
+        raise DataError(
+            f"no data at '{data_dir / pattern}': this task reads files matching '{pattern}' "
+            "inside the folder given by --data-dir / EVALKIT_DATA_DIR (its README names a source)"
+        )
     rows: list[Row] = []
     for path in paths:
         if spec.format == "jsonl":
@@ -176,7 +179,7 @@ def load_hub(spec: DatasetSpec, split: str) -> LoadedSplit:
     rows: list[Row] = []
     names: list[str | None] = list(spec.hf_names) or [spec.hf_name]
     for name in names:
-        part = _hub_rows(datasets, spec, name, hf_split)
+        part = _hub_rows(datasets, spec, name, hf_split, spec.splits.get(split))
         rows.extend({**r, "_config": name} if spec.hf_names else r for r in part)
     if not rows:
         raise DataError(f"dataset {spec.hf_path} ({hf_split}) is empty")
@@ -186,16 +189,19 @@ def load_hub(spec: DatasetSpec, split: str) -> LoadedSplit:
     )
 
 
-def _hub_rows(datasets: Any, spec: DatasetSpec, name: str | None, hf_split: str) -> list[Row]:
+def _hub_rows(
+    datasets: Any, spec: DatasetSpec, name: str | None, hf_split: str, local: str | None
+) -> list[Row]:
     try:
         ds = datasets.load_dataset(spec.hf_path, name, split=hf_split, revision=spec.revision)
     except Exception as exc:  # the hub client raises many unrelated types for one cause
         reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         if os.environ.get("HF_HUB_OFFLINE") == "1":
             reason = f"the hub is unreachable and the dataset is not in the local cache ({reason})"
+        layout = f" (a folder holding files that match '{local}')" if local else ""
         raise DataError(
             f"cannot load {spec.hf_path} ({hf_split}) from the Hugging Face hub: {reason}. "
-            "Use a local copy with --data-dir or EVALKIT_DATA_DIR"
+            f"Use a local copy with --data-dir or EVALKIT_DATA_DIR{layout}"
         ) from None
     return [dict(r) for r in ds]
 
