@@ -34,7 +34,7 @@ import httpx
 
 from evalkit.backends import BackendOptions
 from evalkit.errors import ConfigError
-from evalkit.types import Request
+from evalkit.types import Message, Request
 
 TIKTOKEN_ENCODINGS = ("cl100k_base", "o200k_base")
 OPENAI_O200K_PREFIXES = ("gpt-4o", "gpt-4.1", "gpt-4.5", "gpt-5", "o1", "o3", "o4", "chatgpt-4o")
@@ -245,9 +245,7 @@ def _vllm(client: httpx.Client, url: str, model: str, request: Request) -> int |
 
 
 def _content(request: Request) -> str:
-    if request.messages is None:
-        return request.prompt or ""
-    return "\n".join(m.content for m in request.messages)
+    return "\n".join(m.content for m in request.messages or [Message("user", request.prompt or "")])
 
 
 def _llamacpp_server(client: httpx.Client, url: str, model: str, request: Request) -> int | None:
