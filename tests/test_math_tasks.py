@@ -59,3 +59,15 @@ def test_full_math_reference_solutions_score_100_percent(tmp_path):
             fh.write(json.dumps({"id": sample.id, "completion": solution}) + "\n")
     (out,) = run(RunConfig(model=f"replay/{replay}", tasks=("math",), data_dir=root, output_dir=tmp_path))
     assert out.record.counts["scored"] == 5000 and out.record.metrics["flexible"]["mean"] == 1.0 and out.record.metrics["strict"]["mean"] == 1.0
+
+
+def test_full_math_missing_locally_says_which_layout_to_pass(tmp_path):
+    import pytest
+
+    from evalkit.errors import DataError
+
+    (tmp_path / "gsm8k").mkdir()  # a data folder made for other tasks, without MATH
+    with pytest.raises(DataError) as caught:
+        plan_task(TaskRef.parse("math"), RunConfig(model="mock/echo", tasks=("math",), data_dir=tmp_path))
+    message = str(caught.value)
+    assert "MATH/test/*/*.json" in message and "--data-dir" in message and "\n" not in message
