@@ -9,7 +9,7 @@ so a 32K prompt is 32K tokens of what the model reads, template included.
 =====================  ==============================================================  ========
 ``auto`` (default)     the backend's own: llama.cpp (GGUF template), transformers          exact
                        (``apply_chat_template``), the server's, tiktoken for ``openai/``
-``server``             vLLM/SGLang ``POST /tokenize`` (template applied); llama.cpp's      exact
+``server``             vLLM ``POST /tokenize`` (template applied); SGLang's and llama.cpp's exact
                        ``/tokenize``, llama-cpp-python's ``/extras/tokenize/count``
                        (message contents only, no template: approximate)
 ``llamacpp:<gguf>``    that GGUF's tokenizer and template                                  exact
@@ -57,11 +57,7 @@ class TokenCounter(Protocol):
         ...
 
     def count(self, request: Request) -> int:
-        """Return the number of prompt tokens of ``request``.
-
-        Raises:
-            ConfigError: the tokenizer failed (e.g. the server stopped answering).
-        """
+        """Return the prompt tokens of ``request`` (ConfigError if the tokenizer fails)."""
         ...
 
 
@@ -233,15 +229,20 @@ def _post(client: httpx.Client, url: str, payload: dict[str, Any]) -> dict[str, 
 
 
 def _vllm(client: httpx.Client, url: str, model: str, request: Request) -> int | None:
-    """Ask vLLM and SGLang: ``{"model", "messages" | "prompt"}`` → ``{"count", "tokens"}``."""
-    payload: dict[str, Any] = {"model": model}
-    if request.messages is None:
-        payload["prompt"] = request.prompt or ""
-    else:
-        payload.update(messages=_messages(request), add_generation_prompt=True)
+    """Ask vLLM: ``{"model", "messages" | "prompt"}`` → ``{"count", "tokens"}``."""
+    payload: dict[str, Any] = {"model": model, "prompt": _content(request)}
+    if request.messages is not None:
+        payload = {"model": model, "messages": _messages(request), "add_generation_prompt": True}
     body = _post(client, url + "/tokenize", payload)
     count = None if body is None else body.get("count")
     return count if isinstance(count, int) else None
+
+
+def _vllm_text(client: httpx.Client, url: str, model: str, request: Request) -> int | None:
+    """Ask servers that tokenize text only (SGLang): ``{"model", "prompt"}`` → ``{"count"}``."""
+    return _vllm(
+        client, url, model, Request(request.sample_id, request.params, prompt=_content(request))
+    )
 
 
 def _content(request: Request) -> str:
@@ -264,6 +265,7 @@ def _llamacpp_python(client: httpx.Client, url: str, model: str, request: Reques
 
 PROBES: tuple[tuple[str, Probe, bool], ...] = (
     ("/tokenize", _vllm, True),
+    ("/tokenize (text)", _vllm_text, False),
     ("/tokenize (llama.cpp)", _llamacpp_server, False),
     ("/extras/tokenize/count", _llamacpp_python, False),
 )
@@ -293,11 +295,7 @@ class ServerCounter:
         return self._found is None or self._found[2]
 
     def count(self, request: Request) -> int:
-        """Count with the endpoint found on the first call.
-
-        Raises:
-            ConfigError: no tokenize endpoint answered (with the fallback to name).
-        """
+        """Count with the endpoint found on the first call (ConfigError when none answers)."""
         if self._found is not None:
             label, call, _, root = self._found
             n = call(self._client, root, self._model, request)

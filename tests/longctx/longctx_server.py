@@ -45,7 +45,7 @@ class Script:
     """What the server does and what it saw."""
 
     model: str = "scripted"
-    tokenize: str = "vllm"  # "vllm", "llamacpp" or "none"
+    tokenize: str = "vllm"  # "vllm", "text" (prompts only, as SGLang), "llamacpp" or "none"
     max_model_len: int | None = 262_144
     chat_prompt_tokens: list[int] = field(default_factory=list)
     tokenize_calls: int = 0
@@ -87,6 +87,8 @@ class Handler(BaseHTTPRequestHandler):
             if "content" not in body:
                 return self._send(200, {"tokens": []})  # llama.cpp ignores unknown fields
             return self._send(200, {"tokens": ENCODING.encode_ordinary(body["content"])})
+        if self.script.tokenize == "text" and "prompt" not in body:
+            return self._send(422, {"error": "field required: prompt"})
         text = chatml(body["messages"]) if "messages" in body else body["prompt"]
         self._send(200, {"count": count(text), "max_model_len": self.script.max_model_len})
 

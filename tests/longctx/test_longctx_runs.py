@@ -103,8 +103,12 @@ def test_a_server_without_tokenize_is_refused_or_sized_approximately(capsys, tmp
     }
 
 
-def test_a_llamacpp_style_tokenize_endpoint_counts_contents_only(capsys, tmp_path):
-    script = Script(tokenize="llamacpp")
+@pytest.mark.parametrize(
+    ("style", "endpoint"),
+    [("llamacpp", "server:/tokenize (llama.cpp)"), ("text", "server:/tokenize (text)")],
+)
+def test_text_only_tokenize_endpoints_count_contents_only(capsys, tmp_path, style, endpoint):
+    script = Script(tokenize=style)
     with ScriptedServer(script) as server:
         code, out, err = run_cli(
             capsys, "run", "--model", "openai-compatible/scripted", "--base-url", server.base_url,
@@ -114,10 +118,7 @@ def test_a_llamacpp_style_tokenize_endpoint_counts_contents_only(capsys, tmp_pat
     assert code == 0, err
     for line in lines(only_run(tmp_path / "runs")):
         meta = line["metadata"]
-        assert (meta["tokenizer"], meta["sizing"]) == (
-            "server:/tokenize (llama.cpp)",
-            "approximate",
-        )
+        assert (meta["tokenizer"], meta["sizing"]) == (endpoint, "approximate")
         # the template the server adds is not counted: a few tokens more than measured
         assert 0 < line["usage"]["input_tokens"] - meta["tokens"] < 40
 
