@@ -56,6 +56,29 @@ def _config(record: RunRecord, data_dir: Path | None) -> RunConfig:
 FINISH_REASONS = frozenset(get_args(FinishReason))
 
 
+def _as_text(value: Any) -> str:
+    """A recorded parameter value in the ``-T`` form it is parsed from."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def recorded_ref(record: RunRecord) -> TaskRef:
+    """The task as it was run: its variant and every parameter it recorded.
+
+    Inline ``mmlu:subjects=...`` and ``-T`` values are among them, so the same samples are
+    planned again.
+    """
+    params = record.task.get("params") or {}
+    return TaskRef(
+        record.task["name"],
+        record.task.get("variant"),
+        tuple((k, _as_text(v)) for k, v in sorted(params.items())),
+    )
+
+
 def _completion(line: SampleLine) -> Completion:
     """The recorded completion (only lines with one are rescored)."""
     usage = line.get("usage") or {}
@@ -67,6 +90,8 @@ def _completion(line: SampleLine) -> Completion:
         usage=Usage(int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0))),
         latency_s=float(line.get("latency_s") or 0.0),
         option_logprobs=tuple(logprobs) if logprobs else None,
+        tool_calls=Message.from_dict({"role": "assistant", "tool_calls": line.get("tool_calls")})
+        .tool_calls,
     )
 
 
@@ -136,7 +161,7 @@ async def _rescore(
     if judge is not None:
         update["judge"] = judge
     config = config.model_copy(update=update)
-    plan = plan_task(TaskRef.parse(record.task["label"]), config)
+    plan = plan_task(recorded_ref(record), config)
     if plan.data.sha256 != record.dataset.get("sha256"):
         raise ResultsError(
             f"run {record.run_id}: the dataset changed since the run (sha256 differs); "

@@ -58,6 +58,8 @@ def sample_line(result: SampleResult) -> SampleLine:
     }
     if result.transcript:
         line["transcript"] = [m.to_dict() for m in result.transcript]
+    if c is not None and c.tool_calls:  # native calls are the answer of function-calling tasks
+        line["tool_calls"] = [t.to_dict() for t in c.tool_calls]
     return line
 
 

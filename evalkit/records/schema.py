@@ -48,6 +48,8 @@ class DatasetSection(TypedDict, total=False):
     rows: int
     selected: int
     selection_sha256: str
+    prompts_sha256: str
+    """Hash of every rendered request (compared on resume; absent in older records)."""
     fewshot_source: str | None
     fewshot_ids: list[str]
 
@@ -114,3 +116,5 @@ class SampleLine(TypedDict):
     option_logprobs: NotRequired[list[float] | None]
     attempts: NotRequired[int]
     transcript: NotRequired[list[dict[str, Any]]]
+    tool_calls: NotRequired[list[dict[str, Any]]]
+    """The final reply's native tool calls, in the OpenAI wire form."""

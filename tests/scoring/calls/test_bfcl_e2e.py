@@ -78,3 +78,9 @@ def test_native_cli_run_against_a_scripted_server(tmp_path, capsys):
     # The answer column shows the calls with their declared (dotted) names.
     dotted = next(ln for ln in lines if ln["id"] == "parallel_multiple_0")
     assert dotted["answer"].startswith("[math_toolkit.sum_of_multiples(")
+    # Native calls are recorded with the sample, so rescoring reads them back: same verdicts.
+    assert all("tool_calls" in ln for ln in lines if ln["answer"] is not None and ln["id"] not in UNANSWERABLE)
+    before = (run_dir / "samples.jsonl").read_bytes()
+    assert main(["rescore", str(run_dir)]) == 0
+    capsys.readouterr()
+    assert (run_dir / "samples.jsonl").read_bytes() == before
