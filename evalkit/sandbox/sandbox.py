@@ -9,7 +9,6 @@ own unprivileged uid. There is no unsandboxed fallback: where bubblewrap cannot 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -87,8 +86,11 @@ class Sandbox:
         """
         self.check_available()
         limits = limits or self.limits
-        header = json.dumps({"code": code, "files": dict(files or {})})
-        payload = (header + "\n" + stdin).encode("utf-8")
+        parts = [code.encode("utf-8")]
+        for name, text in (files or {}).items():
+            parts += [name.encode("utf-8"), text.encode("utf-8")]
+        header = " ".join(str(len(p)) for p in parts).encode("ascii") + b"\n"
+        payload = b"".join([header, *parts, stdin.encode("utf-8")])
         tools = jail.find_tools()
         async with self.slot() as slot:
             command = jail.PythonJail(tools, limits, slot, PROGRAM, tuple(jail.python_path()))
