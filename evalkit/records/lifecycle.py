@@ -105,6 +105,7 @@ def initial_record(
             "rows": len(plan.data.rows),
             "selected": len(plan.samples),
             "selection_sha256": plan.selection_sha256,
+            "prompts_sha256": plan.prompts_sha256,
             "fewshot_source": plan.fewshot_source,
             "fewshot_ids": list(plan.fewshot_ids),
         },

@@ -2,8 +2,12 @@
 
 A run may be resumed only when everything that determines its numbers is unchanged: the model
 and backend, generation settings, task version and parameters, the data fingerprint and the
-sample selection. Settings that only change how the run executes (concurrency, timeouts,
-retries, output folder) may differ. A refusal names the first difference.
+sample selection, and the rendered prompts (``dataset.prompts_sha256``: a template edited
+between a crash and its resume would mix two prompts in one run; records written before that
+hash was kept resume as they always did). Settings that only change how the run executes
+(concurrency, timeouts, retries, output folder) may differ. A refusal names the first
+difference. A ``samples.jsonl`` holding lines of samples the run does not have (copied in from
+another run, hand-edited) is refused too: they would be counted in the metrics.
 
 Samples with a recorded completion are kept; samples that errored are retried first; samples
 never started follow. A torn last line (a crash mid-write) is dropped by the reader.
@@ -37,6 +41,12 @@ COMPARED_CONFIG = (
     "max_tokens",
     "temperature",
 )
+OPTIONAL = frozenset({"dataset.prompts_sha256"})
+HINTS = {
+    "dataset.prompts_sha256": "the rendered prompts differ from the run's (a template, the "
+    "few-shot examples or the data changed since it started); start a new run",
+}
+"""Keys older records lack: compared only when the record has them."""
 SampleKey = tuple[str, int]
 
 
@@ -49,13 +59,14 @@ def differences(record: RunRecord, expected: Mapping[str, Any]) -> list[str]:
         "task.params": record.task.get("params"),
         "dataset.sha256": record.dataset.get("sha256"),
         "dataset.selection_sha256": record.dataset.get("selection_sha256"),
+        "dataset.prompts_sha256": record.dataset.get("prompts_sha256"),
         "model.backend": {k: v for k, v in record.model.items() if k not in ("spec", "name")},
         "generation": record.generation,
     }
     return [
-        f"{key}: run has {got[key]!r}, now {expected[key]!r}"
+        HINTS.get(key) or f"{key}: run has {got[key]!r}, now {expected[key]!r}"
         for key in sorted(expected)
-        if got.get(key) != expected[key]
+        if got.get(key) != expected[key] and not (key in OPTIONAL and got.get(key) is None)
     ]
 
 
@@ -69,6 +80,7 @@ def resume_expectation(plan: TaskPlan, config: RunConfig, backend: Backend) -> d
         "task.params": param_dict(plan.task.params),
         "dataset.sha256": plan.data.sha256,
         "dataset.selection_sha256": plan.selection_sha256,
+        "dataset.prompts_sha256": plan.prompts_sha256,
         "model.backend": backend.identity.to_dict(),
         "generation": plan.requests[0].params.to_dict(),
     }
@@ -125,6 +137,18 @@ def split_done(
 def order_remaining(
     keys: Sequence[SampleKey], done: Mapping[SampleKey, Any], errored: set[SampleKey]
 ) -> list[int]:
-    """Positions still to run: previously errored ones first, then the never-started ones."""
+    """Positions still to run: previously errored ones first, then the never-started ones.
+
+    Raises:
+        ResumeMismatchError: a recorded line belongs to no sample of this run.
+    """
+    foreign = (done.keys() | errored) - set(keys)
+    if foreign:
+        first = min(foreign)
+        raise ResumeMismatchError(
+            f"cannot resume: samples.jsonl holds {len(foreign)} line(s) of samples this run "
+            f"does not have (e.g. id {first[0]!r}, epoch {first[1]}); they would be counted "
+            "in its metrics. Remove them, or start a new run"
+        )
     todo = [i for i, k in enumerate(keys) if k not in done]
     return sorted(todo, key=lambda i: (keys[i] not in errored, i))

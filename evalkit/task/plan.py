@@ -8,6 +8,7 @@ deterministic, so any mistake in a task file or dataset fails here, before money
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -47,6 +48,21 @@ class TaskPlan:
     def selection_sha256(self) -> str:
         """Hash of the selected sample ids (tells apart subsets of the same data)."""
         return hashlib.sha256("\n".join(s.id for s in self.samples).encode()).hexdigest()
+
+    @property
+    def prompts_sha256(self) -> str:
+        """Hash of every rendered request (prompt or messages, and tools), in plan order.
+
+        Recorded when a run starts and compared on resume: a template edited between a crash
+        and its resume would otherwise mix two prompts in one run.
+        """
+        h = hashlib.sha256()
+        for r in self.requests:
+            tools = [t.to_dict() for t in r.tools] if r.tools else None
+            item = [r.sample_id, r.epoch, r.prompt_json(), tools]
+            text = json.dumps(item, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+            h.update(text.encode("utf-8", "surrogatepass") + b"\n")
+        return h.hexdigest()
 
 
 def _shots_for(

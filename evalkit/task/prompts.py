@@ -70,8 +70,9 @@ def environment(task_dir: Path) -> jinja2.Environment:
     )
 
 
-@lru_cache(maxsize=256)
 def _template(task_dir: Path, name: str) -> jinja2.Template:
+    # Not cached here: the environment caches templates and reloads one whose file changed,
+    # so a process that plans twice (a library user, a test) sees an edited template.
     try:
         return environment(task_dir).get_template(name)
     except jinja2.TemplateSyntaxError as exc:
