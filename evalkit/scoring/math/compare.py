@@ -111,9 +111,11 @@ def same_members(gold: list[Value], pred: list[Value]) -> bool:
 def answers_equal(gold: tuple[Value, ...], pred: tuple[Value, ...]) -> bool:
     """Whether two parsed answers (their top-level items) are the same object."""
     gold_members, pred_members = solutions(gold), solutions(pred)
+    if not any(isinstance(member, Relation) for member in gold_members):
+        # "AB = 5/4 = 1.25, or 1.25": each stated value is a member.
+        pred_members = [stated_value(m, gold_members[0]) or m for m in pred_members]
     if len(gold_members) == 1 and len(pred_members) == 1:
-        stated = stated_value(pred_members[0], gold_members[0])
-        return values_equal(gold_members[0], stated or pred_members[0])
+        return values_equal(gold_members[0], pred_members[0])
     labelled = _labelled_in_order(gold_members, pred_members)
     if labelled is not None:
         return labelled

@@ -3,7 +3,7 @@ r"""Equations as answers: a stated value, and the same line or curve written two
 - **A chain.** ``P = \frac{6}{36} = \frac{1}{6}`` states its last side (a worked equality
   written in one line ends with the result).
 - **A stated value.** ``a + b = 7`` answers a question whose gold is ``7``: an equation whose
-  left side has variables and whose right side is a constant states that constant. This reading
+  right side is a constant states that constant (``96 + 48 = 144`` states 144). This reading
   applies to the *prediction* only, against a gold that is not itself an equation (a gold
   ``2x + 3y = 5`` is a line, and ``5`` does not answer it).
 - **The same line or curve.** Two equations in two or more variables are equal when
@@ -39,9 +39,8 @@ def stated_value(pred: Value, gold: Value) -> Value | None:
     left, right = pred.terms
     if not (isinstance(left, Scalar) and isinstance(right, Scalar)):
         return None
-    if not left.expr.free_symbols or right.expr.free_symbols:
-        return None
-    return right
+    # a + b = 7, and a worked constant 96 + 48 = 144: the right side is what is stated.
+    return None if right.expr.free_symbols else right
 
 
 def _solved(relation: Relation) -> bool:

@@ -35,9 +35,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from evalkit.scoring.math.boxes import Box, answer_box, find_boxes, joined_content, last_boxed
+from evalkit.scoring.math.closing import closing_statement
 from evalkit.scoring.math.sentences import (
     bare_answer,
-    closing_statement,
     hedged,
     is_sentence,
     last_sentence,

@@ -52,6 +52,7 @@ _SIMPLE = [
     (re.compile(r"\\rbrace(?![a-zA-Z])"), r"\\}"),
     (re.compile(r"\\[lr]?vert(?![a-zA-Z])|\\mid(?![a-zA-Z])"), "|"),
     (re.compile(r"\\infinity(?![a-zA-Z])"), r"\\infty"),
+    (re.compile(r"\{ ?([^{}]{1,50}?) ?\\choose ?([^{}]{1,50}?) ?\}"), r"\\binom{\1}{\2}"),
     (re.compile(r"\\dots|\\ldots|\\cdots"), r"\\dots"),
     (re.compile(r"\\operatorname\{(sin|cos|tan|cot|sec|csc|ln|log|exp)\}"), r"\\\1"),
 ]

@@ -31,7 +31,7 @@ SENTENCE_WINDOW = 600
 BARE_LIMIT = 400
 """Longest reply read as being only the answer."""
 
-_GROUP = re.compile(
+MATH_GROUP = re.compile(  # one math group: $…$, $$…$$, \(…\), \[…\] or **…**
     # ``\$`` inside math is a dollar sign, not a delimiter: $\$36$ is one group.
     r"\$\$((?:[^$\\]|\\.){1,500})\$\$|(?<!\\)\$((?:[^$\\]|\\.){1,500})\$"
     r"|\\\((.{1,500}?)\\\)|\\\[(.{1,500}?)\\\]"
@@ -67,14 +67,9 @@ _NUMBER_TOKEN = re.compile(
     r"(?![A-Za-z])"
 )
 _NUMBER_WORD = re.compile(r"\b(?:" + _NUMBER_WORDS + r")\b", re.IGNORECASE)
-_CUE = re.compile(
+CUE = re.compile(  # words that introduce a value
     r"\b(?:is|are|was|were|equals?|equal to|be|becomes|gives|giving|get|gets|obtain|yields|"
     r"comes to|works out to|total of|sum of)\b|=|:",
-    re.IGNORECASE,
-)
-_CONCLUSION = re.compile(
-    r"\b(?:so|thus|therefore|hence|consequently|total|altogether|overall|in all|final(?:ly)?|"
-    r"result|answer|which is|that is|we get|we have|gives|giving|comes to|works out)\b",
     re.IGNORECASE,
 )
 _DOUBT = re.compile(
@@ -90,15 +85,6 @@ _QUALIFIED = re.compile(
 _ALTERNATIVE = re.compile(
     r"[\s$).,;*]{0,6}(?:\(|,)?[ \t]{0,3}(?:or|alternatively)\b", re.IGNORECASE
 )
-_PLEASANTRY = re.compile(
-    r"(?:let me know|i hope|hope this|feel free|if you have|please|good luck|happy to|glad to)\b",
-    re.IGNORECASE,
-)
-_EXPLAINING = re.compile(r",[ \t]*(?:since|because|as|given that|where|when|for)\b")
-_NAMED_ANSWER = re.compile(
-    r"(?:\$([^$]{1,200})\$|([-\d.,/]{1,40}))[ \t]+(?:is|are)[ \t]+(?:the|our)[ \t]+"
-    r"(?:final[ \t]+)?answer"
-)
 _SENTENCE_END = re.compile(
     # Not a decimal point, nor LaTeX's \! or \. spacing inside math.
     r"(?<![\d\\])[.!?](?=[ \t]|\n|$)|(?<!\\)[.!?](?=[ \t]+[A-Z])|\n[ \t]*\n|\n"
@@ -106,7 +92,8 @@ _SENTENCE_END = re.compile(
 _WORD = re.compile(r"[A-Za-z]{2,}")
 
 
-def _group_text(match: re.Match[str]) -> str:
+def group_text(match: re.Match[str]) -> str:
+    """The math inside a :data:`MATH_GROUP` match."""
     return next(group for group in match.groups() if group is not None).strip()
 
 
@@ -115,16 +102,18 @@ def math_run(text: str, start: int = 0) -> tuple[str, int] | None:
 
     ``$-2$ and $1$`` gives ``"-2, 1"``: the groups of one answer split by ``,``/``and``/``or``.
     """
-    match = _GROUP.match(text, start)
+    match = MATH_GROUP.match(text, start)
     if match is None:
         return None
-    parts, end = [_group_text(match)], match.end()
+    parts, end = [group_text(match)], match.end()
     for _ in range(20):
         gap = _LIST_GAP.match(text, end)
-        following = _GROUP.match(text, gap.end()) if gap is not None and gap.end() > end else None
+        following = (
+            MATH_GROUP.match(text, gap.end()) if gap is not None and gap.end() > end else None
+        )
         if following is None:
             break
-        parts.append(_group_text(following))
+        parts.append(group_text(following))
         end = following.end()
     return ", ".join(part for part in parts if part), end
 
@@ -155,17 +144,23 @@ def _sentence(text: str) -> str:
     return text[: end.start()] if end else text
 
 
-def _after_cue(sentence: str) -> str | None:
-    """The value after the last cue ("is", "equals", "=") of ``sentence`` that has one."""
-    inside = [group.span() for group in _GROUP.finditer(sentence)]
-    cues = [cue for cue in _CUE.finditer(sentence) if not _within(cue.start(), inside)]
+def cue_value(sentence: str) -> tuple[str, int] | None:
+    """The value after the last cue ("is", "equals") of ``sentence`` that has one, and where."""
+    inside = [group.span() for group in MATH_GROUP.finditer(sentence)]
+    cues = [cue for cue in CUE.finditer(sentence) if not _within(cue.start(), inside)]
     for cue in reversed(cues[-10:]):
         rest = sentence[cue.end() :].lstrip(" \t")
         run = math_run(rest)
         value = run[0] if run is not None else _plain_value(rest)
         if value:
-            return value
+            return value, len(sentence) - len(rest)
     return None
+
+
+def _after_cue(sentence: str) -> str | None:
+    """The value after the last cue ("is", "equals", "=") of ``sentence`` that has one."""
+    found = cue_value(sentence)
+    return found[0] if found else None
 
 
 def _within(index: int, spans: list[tuple[int, int]]) -> bool:
@@ -193,7 +188,7 @@ def read_value(text: str) -> str | None:
     stated = _after_cue(sentence) or _plain_value(sentence) or _sole_number(sentence)
     if stated:
         return stated
-    cues = list(_CUE.finditer(sentence))
+    cues = list(CUE.finditer(sentence))
     words = sentence[cues[-1].end() :] if cues else sentence
     # Prose answers ("Evelyn", "is Evelyn"): a few words, not a sentence of working.
     words = words.strip(" *")
@@ -203,7 +198,7 @@ def read_value(text: str) -> str | None:
 def is_sentence(text: str) -> bool:
     r"""Whether a box holds a sentence rather than math (``\text{The answer is } 5``)."""
     plain = re.sub(r"\\(?:text|textbf|mathrm|mbox)\{", " ", text)
-    return len(_WORD.findall(plain[:SENTENCE_WINDOW])) >= 3 and _CUE.search(plain) is not None
+    return len(_WORD.findall(plain[:SENTENCE_WINDOW])) >= 3 and CUE.search(plain) is not None
 
 
 def bare_answer(reply: str) -> str | None:
@@ -233,61 +228,6 @@ def last_sentence(text: str) -> str:
         tail = tail[:-1]
     ends = list(_SENTENCE_END.finditer(tail))
     return tail[ends[-1].end() :] if ends else tail
-
-
-def _closing_sentence(reply: str) -> str:
-    """The last sentence that is not a pleasantry ("Let me know if ...", "I hope it helps")."""
-    text = reply[-SENTENCE_WINDOW * 2 :]
-    for _ in range(3):
-        sentence = last_sentence(text).strip()
-        if not _PLEASANTRY.match(sentence):
-            return sentence
-        text = text[: text.rstrip(" \t\n.!").rfind(sentence)]
-    return ""
-
-
-def _last_group_run(sentence: str) -> str | None:
-    """The last math group of a sentence, with the groups listed just before it."""
-    groups = list(_GROUP.finditer(sentence))
-    if not groups:
-        return None
-    start = groups[-1].start()
-    while len(groups) > 1:
-        run = math_run(sentence, groups[-2].start())
-        if run is None or run[1] < groups[-1].end():
-            break
-        start = groups.pop(-2).start()
-    run = math_run(sentence, start)
-    return run[0] if run is not None else None
-
-
-def closing_statement(reply: str) -> str | None:
-    r"""The value a concluding last sentence states ("So the total is $42$.").
-
-    The sentence must conclude (a cue such as "so", "thus", "total", "which is") unless it is
-    the whole reply; a value stated mid-way ("First, the base is 6.") is not an answer. A
-    trailing pleasantry ("Let me know if you have questions.") is skipped, and so is a clause
-    that explains the answer after it ("…is $\frac16$, since there are 6 outcomes").
-    """
-    sentence = _closing_sentence(reply)
-    if not sentence or sentence.endswith((":", ",")) or hedged(sentence):
-        return None
-    single = len(reply.strip()) <= len(sentence) + 2
-    if not single and _CONCLUSION.search(sentence) is None:
-        return None
-    sentence = _main_clause(sentence)
-    named = _NAMED_ANSWER.search(sentence)  # "So 12 is the answer."
-    if named is not None:
-        return (named.group(1) or named.group(2)).strip()
-    return _after_cue(sentence) or _last_group_run(sentence)
-
-
-def _main_clause(sentence: str) -> str:
-    """``sentence`` without an explaining clause after its value (", since …", ", because …")."""
-    clause = _EXPLAINING.search(sentence)
-    if clause is None or _CUE.search(sentence, 0, clause.start()) is None:
-        return sentence
-    return sentence[: clause.start()]
 
 
 def hedged(sentence: str, declared: bool = False) -> bool:
