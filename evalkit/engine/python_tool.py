@@ -8,6 +8,7 @@ session and says so, and later calls report the dead session.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -38,25 +39,41 @@ def shown(result: ExecResult) -> tuple[str, str | None]:
 
 @dataclass(slots=True)
 class _PythonSession:
+    """One sample's interpreter.
+
+    It starts when the sample starts, so the jail is usually ready by the time the model's
+    first reply asks for it (its start overlaps that call).
+    """
+
     sandbox: Sandbox
     timeout_s: float
-    session: SandboxSession | None = field(default=None)
+    starting: asyncio.Task[SandboxSession] | None = field(default=None)
+
+    def start(self) -> None:
+        from evalkit.sandbox import SandboxLimits
+
+        limits = SandboxLimits(wall_s=self.timeout_s, cpu_s=self.timeout_s)
+        self.starting = asyncio.ensure_future(self.sandbox.session(limits).__aenter__())
 
     async def run(self, call: ToolCall) -> ToolResult:
         code, problem = arguments(call, "code")
         if code is None:
             return ToolResult(f"Error: {problem}", "invalid_arguments")
-        if self.session is None:
-            from evalkit.sandbox import SandboxLimits
-
-            limits = SandboxLimits(wall_s=self.timeout_s, cpu_s=self.timeout_s)
-            self.session = await self.sandbox.session(limits).__aenter__()
-        text, error = shown(await self.session.execute(code))
+        if self.starting is None:
+            self.start()
+        assert self.starting is not None
+        session = await asyncio.shield(self.starting)
+        text, error = shown(await session.execute(code))
         return ToolResult(text, error)
 
     async def aclose(self) -> None:
-        if self.session is not None:
-            await self.session.aclose()
+        if self.starting is None:
+            return
+        try:
+            session = await self.starting
+        except Exception:  # a jail that failed to start has nothing to close
+            return
+        await session.aclose()
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +97,10 @@ class Python:
     timeout_s: float = 10.0
 
     def open(self, sandbox: Any) -> ToolSession:
-        """Prepare a session; the interpreter starts at the first call."""
-        return _PythonSession(sandbox, self.timeout_s)
+        """Start a session's interpreter in the background (see :class:`_PythonSession`)."""
+        session = _PythonSession(sandbox, self.timeout_s)
+        session.start()
+        return session
 
 
 def make_python(params: SolverParams) -> Tool:

@@ -123,7 +123,8 @@ class ToolLoop:
             request = replace(request, tools=tuple(t.spec for t in env.tools.values()))
         prompt = with_instructions(request.messages or (), protocol.instructions())
         convo = _Conversation(prompt, [])
-        sessions: dict[str, ToolSession] = {}
+        # Sessions open with the sample: a sandboxed interpreter starts while the model thinks.
+        sessions = {name: tool.open(env.sandbox) for name, tool in env.tools.items()}
         try:
             return await self._loop(sample, request, env, protocol, convo, sessions)
         finally:
