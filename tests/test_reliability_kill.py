@@ -127,16 +127,38 @@ sys.exit(main(sys.argv[1:]))
 
 
 class RecordingServer(FakeOpenAIServer):
-    """The fake server, logging the body of every POST it receives."""
+    """The fake server, logging the body of every POST it receives and counting connections."""
 
     def __init__(self, options: ServerOptions) -> None:
         super().__init__(options)
         self.bodies: list[bytes] = []
+        self.open_connections = 0
 
     async def _api(self, request: HttpRequest) -> Any:
         if request.method == "POST":
             self.bodies.append(request.body)
         return await super()._api(request)
+
+    async def _serve_connection(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        self.open_connections += 1
+        try:
+            await super()._serve_connection(reader, writer)
+        finally:
+            self.open_connections -= 1
+
+    def wait_idle(self, limit_s: float = 120.0) -> None:
+        """Wait until every connection is closed, so every request sent so far is logged.
+
+        A killed client's requests may still sit unread in the server's sockets; the server
+        logs them when its thread gets to them, which on a busy machine can be after the next
+        client has started. Waiting for the last connection to close removes that race.
+        """
+        deadline = time.monotonic() + limit_s
+        while self.open_connections and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not self.open_connections, "the server kept a connection open"
 
 
 @contextmanager
@@ -303,6 +325,7 @@ def segment(
     stderr = proc.stderr.read().decode()
     proc.stderr.close()
     assert status == (0 if kill_at in ("final", "again") else -signal.SIGKILL), (kill_at, stderr)
+    chain.server.wait_idle()  # every request of this segment is logged before the next starts
     bodies = chain.server.bodies[first_body:]
     return status, [
         chain.id_of[json.dumps(json.loads(b)["messages"], sort_keys=True)] for b in bodies

@@ -59,10 +59,12 @@ def checked_url(url: str) -> str:
     try:
         parts = urlsplit(url)
         port_ok = parts.port is None or parts.port >= 0  # reading .port raises on a bad port
-    except ValueError:
+    except ValueError as exc:
+        # urllib's message may quote a piece of the URL ("... as 'pa'"): show it only if not
+        quoted = "'" in str(exc) or '"' in str(exc)
+        why = "the host or port does not parse" if quoted else str(exc)
         raise ConfigError(
-            f"invalid --base-url (not shown, it may hold credentials): the host or port does "
-            f"not parse; {ENCODE_HINT}"
+            f"invalid --base-url (not shown, it may hold credentials): {why}; {ENCODE_HINT}"
         ) from None
     if "@" in parts.path:
         # "http://user:12/x@host/v1" parses as host "user", port 12: a password with a "/".

@@ -65,7 +65,7 @@ def differences(record: RunRecord, expected: Mapping[str, Any]) -> list[str]:
     }
     return [
         HINTS.get(key) or f"{key}: run has {got[key]!r}, now {expected[key]!r}"
-        for key in sorted(expected)
+        for key in sorted(expected, key=lambda k: (k in OPTIONAL, k))  # causes before effects
         if got.get(key) != expected[key] and not (key in OPTIONAL and got.get(key) is None)
     ]
 
