@@ -121,6 +121,8 @@ async def _init_pidfd(info_read: int) -> tuple[int | None, asyncio.BaseTransport
         return os.pidfd_open(int(found.group(1))), transport
     except ProcessLookupError:
         return None, transport  # already ended and reaped
+    except OSError:
+        return None, transport  # a kernel without pidfds (< 5.3): the process group is killed
 
 
 async def read_capped(stream: asyncio.StreamReader, cap: int, overflow: asyncio.Event) -> Capped:

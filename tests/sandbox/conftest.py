@@ -8,9 +8,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from support.sandboxes import Run, slot_processes
+from support.sandboxes import TEST_UID_BASE, Run, slot_processes
 
-from evalkit.sandbox import ExecResult, Sandbox, SandboxLimits, SandboxUnavailable
+from evalkit.sandbox import ExecResult, Sandbox, SandboxLimits, SandboxUnavailable, jail
+
+
+@pytest.fixture(autouse=True)
+def _own_uids(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run this session's slots under uids no other sandbox on the machine uses."""
+    monkeypatch.setattr(jail, "UID_BASE", TEST_UID_BASE)
 
 
 @pytest.fixture(scope="session")

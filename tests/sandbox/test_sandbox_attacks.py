@@ -18,7 +18,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from support.sandboxes import Run, slot_processes
+from support.sandboxes import TEST_UID_BASE, Run, slot_processes
 
 import evalkit
 from evalkit.sandbox import SandboxLimits
@@ -309,7 +309,14 @@ def test_signals_cannot_reach_the_host(run: Run) -> None:
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to start a process under a slot uid")
 def test_kill_all_cannot_reach_a_host_process_of_the_same_uid(run: Run) -> None:
     victim = subprocess.Popen(
-        ["setpriv", "--reuid=60000", "--regid=60000", "--clear-groups", "sleep", "60"]
+        [
+            "setpriv",
+            f"--reuid={TEST_UID_BASE}",
+            f"--regid={TEST_UID_BASE}",
+            "--clear-groups",
+            "sleep",
+            "60",
+        ]
     )
     try:
         result = run(
@@ -361,7 +368,7 @@ def test_jail_reports_its_identity(run: Run) -> None:
     assert groups == [] and fields["CapEff"].strip() == "0000000000000000"
     assert fields["NoNewPrivs"].strip() == "1"
     if os.geteuid() == 0:
-        assert 60000 <= uid < 60064 and gid == uid
+        assert TEST_UID_BASE <= uid < TEST_UID_BASE + 64 and gid == uid
     else:
         assert uid == os.getuid()
 

@@ -1,12 +1,20 @@
-"""Helpers for tests that run real sandboxes: which host processes run under a slot's uid."""
+"""Helpers for tests that run real sandboxes: which host processes run under a slot's uid.
+
+Other sandboxes may run on the same machine at the same time (other test sessions, evalkit runs
+with the python tool), under the default uids. The sandbox tests therefore run their slots under
+a uid range of their own (:data:`TEST_UID_BASE`, set by an autouse fixture) and look only there.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 from evalkit.sandbox import ExecResult
-from evalkit.sandbox.jail import UID_BASE
+
+TEST_UID_BASE = 61000 + (os.getpid() % 40) * 64
+"""First slot uid of this test session (61000-63559, by process id)."""
 
 Run = Callable[..., ExecResult]
 """Runs one program in a fresh jail (the ``run`` fixture of tests/sandbox)."""
@@ -24,6 +32,6 @@ def slot_processes() -> list[str]:
             continue  # ended while we looked
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
         uid = int(fields["Uid"].split()[0])
-        if UID_BASE <= uid < UID_BASE + 64:
+        if TEST_UID_BASE <= uid < TEST_UID_BASE + 64:
             found.append(f"{entry.name} {uid} {fields['Name'].strip()}")
     return found
