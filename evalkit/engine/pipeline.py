@@ -74,6 +74,7 @@ async def score_answer(
 async def process_sample(sample: Sample, request: Request, engine: Engine) -> SampleResult:
     """Solve and score one sample; failures become the sample's recorded error."""
     solved = await engine.solver.solve(sample, request, engine.env)
+    request = solved.request or request  # the record shows the prompt as the model saw it
     if solved.completion is None:
         error = solved.error or "no completion"
         return SampleResult(

@@ -51,6 +51,8 @@ class Solved:
         error: Why the sample failed, when a model call failed after its retries.
         stop: Why the solver stopped.
         stats: Per-sample counts kept as metrics (tool calls, tool errors, turns ...).
+        request: The first request as sent, when the solver changed the rendered one (a tool
+            protocol's instructions added): the record shows what the model saw.
     """
 
     completion: Completion | None
@@ -59,6 +61,7 @@ class Solved:
     error: str | None = None
     stop: Stop = "answer"
     stats: Mapping[str, float] = field(default_factory=dict)
+    request: Request | None = None
 
 
 class Solver(Protocol):

@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from evalkit.engine.solvers import Solved, SolveEnv
+from evalkit.engine.solvers import Solved, SolveEnv, Stop
 from evalkit.engine.solvers.protocols import MAX_CALLS_PER_TURN, ToolProtocol
 from evalkit.engine.tools import ToolResult, ToolSession
 from evalkit.task.params import SolverParams
@@ -28,6 +28,8 @@ from evalkit.types import Completion, Message, Request, Sample, ToolCall
 class _Conversation:
     """The growing state of one sample's loop."""
 
+    first: Request
+    """The first request as sent (the prompt with the protocol's instructions)."""
     messages: list[Message]
     transcript: list[Message]
     attempts: int = 0
@@ -39,7 +41,7 @@ class _Conversation:
         self.messages.extend(turns)
         self.transcript.extend(turns)
 
-    def solved(self, completion: Completion | None, stop: str, error: str | None = None) -> Solved:
+    def solved(self, completion: Completion | None, stop: Stop, error: str | None = None) -> Solved:
         stats = {
             "turns": float(self.turns),
             "tool_calls": float(self.calls),
@@ -48,9 +50,8 @@ class _Conversation:
         }
         if self.calls:
             stats["tool_error_rate"] = self.errors / self.calls
-        return Solved(
-            completion, tuple(self.transcript), self.attempts, error, stop, stats  # type: ignore[arg-type]
-        )
+        transcript = tuple(self.transcript)
+        return Solved(completion, transcript, self.attempts, error, stop, stats, self.first)
 
 
 _OUTPUT_BLOCK = re.compile(r"```output\n(.*?)\n```", re.S)
@@ -122,7 +123,8 @@ class ToolLoop:
         if self.params.protocol == "native":
             request = replace(request, tools=tuple(t.spec for t in env.tools.values()))
         prompt = with_instructions(request.messages or (), protocol.instructions())
-        convo = _Conversation(prompt, [])
+        request = replace(request, messages=tuple(prompt))
+        convo = _Conversation(request, prompt, [])
         # Sessions open with the sample: a sandboxed interpreter starts while the model thinks.
         sessions = {name: tool.open(env.sandbox) for name, tool in env.tools.items()}
         try:
