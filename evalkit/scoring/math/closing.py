@@ -73,6 +73,12 @@ _LINK_WORDS = frozenset(
     ]
 )
 _DISPLAY_END = re.compile(r"(?:\\\]|\$\$|\\end\{(?:align|equation|gather|eqnarray)\*?\})[ \t.]*$")
+_PENDING = re.compile(
+    # Planning, not concluding: "So we have 3 cases to consider.", "Next we need to find h."
+    r"\b(?:to (?:consider|check|find|compute|calculate|evaluate|examine|determine|solve|count|"
+    r"analy[sz]e)|next|let's|let us|we need to|we must|we will|we'll|we still)\b",
+    re.IGNORECASE,
+)
 _PLEASANTRY = re.compile(
     r"(?:let me know|i hope|hope this|feel free|if you have|please|good luck|happy to|glad to)\b",
     re.IGNORECASE,
@@ -182,6 +188,8 @@ def closing_statement(reply: str) -> str | None:
         return display
     sentence = _closing_sentence(reply)
     if not sentence or sentence.endswith((":", ",")) or hedged(sentence):
+        return None
+    if _PENDING.search(sentence) is not None:
         return None
     single = len(reply.strip()) <= len(sentence) + 2
     if not single and not _concludes(reply, sentence):

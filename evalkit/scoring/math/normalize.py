@@ -177,6 +177,9 @@ def normalize_answer(text: str, percent: PercentReading = "number") -> str:
     text = _strip_trailing_punctuation(_strip_delimiters(text))
     text = unwrap_command(text, "boxed")
     text = unwrap_command(text, "fbox")
+    words = words_to_number(_strip_trailing_unit(text))  # "two and a half" before "and" splits it
+    if words is not None:
+        return words
     for char, replacement in _UNICODE.items():
         text = text.replace(char, replacement)
     text = rewrite_plain_text(text)
@@ -195,4 +198,4 @@ def normalize_answer(text: str, percent: PercentReading = "number") -> str:
     text = re.sub(r"\s+", " ", text).strip()
     if text.startswith("="):
         text = text[1:].strip()
-    return words_to_number(text) or _join_thousands(text)
+    return _join_thousands(text)

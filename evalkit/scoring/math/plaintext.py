@@ -9,8 +9,10 @@ it means, and only where the reading is unambiguous:
   ``inf``, ``infinity``, ``oo`` → ``\infty``;
 - ``U`` between two intervals → ``\cup``: ``(-inf, 2) U (3, inf)``;
 - ASCII relations: ``!=`` → ``\neq`` (``>=`` and ``<=`` are read by the parser as they are);
-- a mixed number written with a space, ``2 1/2`` → ``2\frac{1}{2}`` (a proper fraction only:
-  ``2 3/2`` is left alone and fails to parse, as two numbers side by side);
+- a mixed number written with a space or "and", ``2 1/2`` / ``2 and 1/2`` →
+  ``2\frac{1}{2}`` (a proper fraction only: ``2 3/2`` is left alone and fails to parse, as two
+  numbers side by side);
+- ``x in [1, 2)`` → ``x \in [1, 2)``; "all real numbers" → ``\mathbb{R}``;
 - a base subscript on a parenthesised numeral, ``(101)_2`` → ``101_2``;
 - ``percent``, ``per cent``, ``pct`` after a number → ``\%`` (what ``\%`` means is the
   scorer's ``percent`` convention, see :mod:`~evalkit.scoring.math.scorer`).
@@ -33,7 +35,9 @@ _PI = re.compile(_NOT_AFTER + r"(?:pi|Pi|PI)" + _NOT_BEFORE)
 _INFINITY = re.compile(_NOT_AFTER + r"(?:[Ii]nfinity|[Ii]nf|oo)" + _NOT_BEFORE)
 _UNION = re.compile(r"(?<=[)\]])[ ]?U[ ]?(?=[(\[])")
 _NOT_EQUAL = re.compile(r"!=(?!=)|=/=|<>")
-_MIXED = re.compile(r"(?<![\d.,/^_])(-?\d{1,9}) (\d{1,9})/(\d{1,9})(?![\d./^])")
+_MIXED = re.compile(r"(?<![\d.,/^_])(-?\d{1,9})(?: | and )(\d{1,9})/(\d{1,9})(?![\d./^])")
+_MEMBER_OF = re.compile(r"(?<=[A-Za-z]) (?:is )?in (?=[(\[{]|\\\{|\\mathbb)")
+_ALL_REALS = re.compile(r"(?i:all real numbers|the real numbers|all reals)")
 _BASE_PARENS = re.compile(r"\(([0-9A-Za-z]{1,64})\)_(?=\{?\d)")
 _PERCENT_WORD = re.compile(
     r"(?<=[\d}.)])[ ]?(?:\\text\{[ ]?(?:percent|per cent|pct)[ ]?\}|(?:percent|per cent|pct)"
@@ -69,4 +73,6 @@ def rewrite_plain_text(text: str) -> str:
     text = _NOT_EQUAL.sub(r" \\neq ", text)
     text = _MIXED.sub(_mixed, text)
     text = _BASE_PARENS.sub(r"\1_", text)
+    text = _MEMBER_OF.sub(r" \\in ", text)
+    text = _ALL_REALS.sub(r"\\mathbb{R}", text)
     return " ".join(_PERCENT_WORD.sub(r"\\%", text).split())

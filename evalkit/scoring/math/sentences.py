@@ -55,9 +55,12 @@ _MATH_WORDS = (
 _PLAIN = re.compile(
     r"(?:[-+*/^_=<>!|()\[\]{}\\\d.,;:%'√π∞±°\u2212 \t]|\\?\$(?=\d)"
     r"|(?<![A-Za-z])(?i:" + _NUMBER_WORDS + "|" + _MATH_WORDS + r")(?![A-Za-z])"
-    r"|(?<![A-Za-z])[A-Za-z](?![A-Za-z])|(?<=\\)[A-Za-z]+)+"
+    r"|(?<![A-Za-z])[A-Za-z](?![A-Za-z])|(?<=\\)[A-Za-z]+"
+    r"|(?<![A-Za-z])in(?= ?[(\[{\\])|(?i:all real numbers|the real numbers|all reals))+"
 )
-_MATHY = re.compile(r"[\d\\√π∞]|\b(?:sqrt|pi|inf|infinity|oo)\b|(?:^|\s)[A-Za-z](?:\s|$)")
+_MATHY = re.compile(
+    r"[\d\\√π∞]|\b(?:sqrt|pi|inf|infinity|oo|reals?)\b|(?:^|\s)[A-Za-z](?:\s|$)", re.IGNORECASE
+)
 _NUMBER_TOKEN = re.compile(
     r"-?\d+(?:[.,]\d+)*|(?<![A-Za-z])(?i:"
     + _NUMBER_WORDS
@@ -69,7 +72,8 @@ _NUMBER_TOKEN = re.compile(
 _NUMBER_WORD = re.compile(r"\b(?:" + _NUMBER_WORDS + r")\b", re.IGNORECASE)
 CUE = re.compile(  # words that introduce a value
     r"\b(?:is|are|was|were|equals?|equal to|be|becomes|gives|giving|get|gets|obtain|yields|"
-    r"comes to|works out to|total of|sum of)\b|=|:",
+    r"comes to|works out to|total of|sum of|has|have|had|needs|takes|costs|makes|made|weighs|"
+    r"measures|holds|contains)\b|=|:",
     re.IGNORECASE,
 )
 _DOUBT = re.compile(

@@ -8,7 +8,8 @@ followed by a magnitude word) and returns its digits, so the parser can compare 
   twenty-six`` = 2026); ``a hundred`` = 100;
 - a magnitude after digits multiplies them: ``3 million`` = 3000000, ``2.5 thousand`` = 2500;
 - simple fractions: ``one half``, ``a third``, ``three quarters``, ``two fifths`` (numerator
-  and a denominator word up to ``tenths``), and ``negative``/``minus`` before any of these.
+  and a denominator word up to ``tenths``), mixed ones (``two and a half``), and
+  ``negative``/``minus`` before any of these.
 
 Anything else (``five apples``, ``a few``) is not a number: ``None``. The input is short (an
 extracted answer); the work is one pass over its words.
@@ -82,6 +83,15 @@ def _fraction(words: list[str]) -> Fraction | None:
     return Fraction(numerator, _DENOMINATORS[words[-1]])
 
 
+def _mixed(words: list[str]) -> Fraction | None:
+    """``two and a half``, ``three and three quarters``."""
+    if "and" not in words:
+        return None
+    cut = len(words) - 1 - words[::-1].index("and")
+    whole, part = _cardinal(words[:cut]), _fraction(words[cut + 1 :])
+    return whole + part if whole is not None and part is not None and part < 1 else None
+
+
 def _format(value: Fraction) -> str:
     return (
         str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
@@ -114,7 +124,7 @@ def words_to_number(text: str) -> str | None:
     if words[0] in ("negative", "minus") and len(words) > 1:
         sign, words = "-", words[1:]
     cardinal = _cardinal(words)
-    found = Fraction(cardinal) if cardinal is not None else _fraction(words)
+    found = Fraction(cardinal) if cardinal is not None else _mixed(words) or _fraction(words)
     if found is None:
         return None
     return sign + _format(found) if found else _format(found)
