@@ -17,6 +17,7 @@ from evalkit.errors import SandboxUnavailable
 from evalkit.sandbox import jail
 from evalkit.sandbox.limits import ExecResult, SandboxLimits
 from evalkit.sandbox.run import run_jailed
+from evalkit.sandbox.session import SandboxSession
 
 HERE = Path(__file__).resolve().parent
 PROGRAM = (HERE / "program.py").read_text(encoding="utf-8")
@@ -49,7 +50,7 @@ class Sandbox:
         """
         why = jail.probe()
         if why is not None:
-            raise SandboxUnavailable(why if "bubblewrap (apt-get" in why else f"{why}; {jail.FIX}")
+            raise SandboxUnavailable(why if jail.FIX in why else f"{why}; {jail.FIX}")
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[int]:
@@ -98,9 +99,4 @@ class Sandbox:
 
     def session(self, limits: SandboxLimits | None = None) -> SandboxSession:
         """Return a persistent interpreter in one jail (use it as ``async with``)."""
-        from evalkit.sandbox.session import SandboxSession
-
         return SandboxSession(self, limits or self.limits)
-
-
-from evalkit.sandbox.session import SandboxSession  # noqa: E402 - cycle: the session needs a slot
