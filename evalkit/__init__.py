@@ -34,7 +34,7 @@ _EXPORTS = {
     "SampleResult": "evalkit.types",
     "Score": "evalkit.types",
     "Scorer": "evalkit.scoring",
-    "TaskOutcome": "evalkit.engine.run",
+    "TaskOutcome": "evalkit.engine.schedule",
     "build_table": "evalkit.reports.table",
     "compare": "evalkit.reports.compare",
     "gate": "evalkit.reports.gate",
@@ -79,11 +79,12 @@ __all__ = [
 if TYPE_CHECKING:
     from evalkit.backends import PROVIDERS, Backend, BackendIdentity, BackendOptions, Capabilities
     from evalkit.config import RunConfig
-    from evalkit.engine.run import TaskOutcome, run
+    from evalkit.engine.rescore import rescore
+    from evalkit.engine.run import run
+    from evalkit.engine.schedule import TaskOutcome
     from evalkit.errors import EvalkitError
     from evalkit.records.io import RunRecord, read_record, read_samples
     from evalkit.records.publish import publish
-    from evalkit.engine.rescore import rescore
     from evalkit.reports.compare import compare
     from evalkit.reports.gate import GateReport, gate
     from evalkit.reports.table import build_table

@@ -108,8 +108,7 @@ class FatalBackendError(BackendError):
 
 
 class JudgeCallFailed(BackendError):
-    """A judge model's call failed after its retries; the judged sample is recorded as an error
-    (never scored 0)."""
+    """A judge model's call failed after its retries: the judged sample is an error, never a 0."""
 
 
 class ErrorRateExceeded(BackendError):

@@ -27,8 +27,8 @@ class Display(Protocol):
         """A task begins with ``total`` samples."""
         ...
 
-    def advance(self, score: float | None, error: bool) -> None:
-        """One sample finished (``score`` None when it errored)."""
+    def advance(self, label: str, score: float | None, error: bool) -> None:
+        """One sample of task ``label`` finished (``score`` None when it errored)."""
         ...
 
     def finish(self, label: str, summary: str) -> None:
@@ -76,19 +76,19 @@ class RichDisplay:
             refresh_per_second=8,
         )
         self._progress.start()
-        self._task: TaskID | None = None
-        self._counter = _Counter()
+        self._bars: dict[str, tuple[TaskID, _Counter]] = {}
 
     def start(self, label: str, total: int) -> None:
         """Add a bar for the task."""
-        self._counter = _Counter()
-        self._task = self._progress.add_task(label, total=total, **self._counter.fields())
+        counter = _Counter()
+        bar = self._progress.add_task(label, total=total, **counter.fields())
+        self._bars[label] = (bar, counter)
 
-    def advance(self, score: float | None, error: bool) -> None:
-        """Move the bar and refresh the running figures."""
-        self._counter.add(score, error)
-        if self._task is not None:
-            self._progress.update(self._task, advance=1, **self._counter.fields())
+    def advance(self, label: str, score: float | None, error: bool) -> None:
+        """Move the task's bar and refresh its running figures."""
+        bar, counter = self._bars[label]
+        counter.add(score, error)
+        self._progress.update(bar, advance=1, **counter.fields())
 
     def finish(self, label: str, summary: str) -> None:
         """Print the task's summary line under the bars."""
@@ -102,17 +102,12 @@ class RichDisplay:
 class PlainDisplay:
     """One line per finished task on stderr (for logs and pipes)."""
 
-    def __init__(self) -> None:
-        self._counter = _Counter()
-
     def start(self, label: str, total: int) -> None:
         """Announce the task."""
-        self._counter = _Counter()
         print(f"{label}: {total} samples", file=sys.stderr, flush=True)
 
-    def advance(self, score: float | None, error: bool) -> None:
-        """Count the sample."""
-        self._counter.add(score, error)
+    def advance(self, label: str, score: float | None, error: bool) -> None:
+        """Nothing per sample (logs get one line per task)."""
 
     def finish(self, label: str, summary: str) -> None:
         """Print the summary line."""
@@ -128,7 +123,7 @@ class QuietDisplay:
     def start(self, label: str, total: int) -> None:
         """Ignore."""
 
-    def advance(self, score: float | None, error: bool) -> None:
+    def advance(self, label: str, score: float | None, error: bool) -> None:
         """Ignore."""
 
     def finish(self, label: str, summary: str) -> None:

@@ -12,12 +12,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from evalkit.engine.solvers import Solved, SolveEnv, Solver
 from evalkit.engine.solvers.tool_loop import agrees, last_tool_output
 from evalkit.errors import BackendError
 from evalkit.scoring import ResourceScorer, Scorer, ScoringResources
 from evalkit.types import Completion, Message, Request, Sample, SampleResult, Score
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,22 +102,23 @@ async def process_sample(sample: Sample, request: Request, engine: Engine) -> Sa
 
 
 async def pipeline(
-    items: Sequence[tuple[Sample, Request]],
-    engine: Engine,
+    items: Sequence[tuple[T, Engine, Sample, Request]],
     concurrency: int,
-    on_result: Callable[[SampleResult], None],
-) -> list[SampleResult]:
-    """Run every (sample, request) with at most ``concurrency`` samples in progress."""
+    on_result: Callable[[T, SampleResult], None],
+) -> None:
+    """Run every item with at most ``concurrency`` samples in progress.
+
+    Items of several tasks share the workers (and so the concurrency budget): each item carries
+    its task's engine and a tag handed back with its result.
+    """
     work = iter(items)
-    results: list[SampleResult] = []
+    caps = [e.max_concurrency for _, e, _, _ in items if e.max_concurrency]
+    limit = min([concurrency, *caps])
 
     async def worker() -> None:
-        for sample, request in work:  # workers share one iterator: each item is taken once
-            result = await process_sample(sample, request, engine)
-            results.append(result)
-            on_result(result)
+        for tag, engine, sample, request in work:  # one shared iterator: each item taken once
+            on_result(tag, await process_sample(sample, request, engine))
 
-    limit = min(concurrency, engine.max_concurrency or concurrency)
     tasks = [asyncio.ensure_future(worker()) for _ in range(min(limit, len(items)))]
     try:
         await asyncio.gather(*tasks)
@@ -125,4 +129,3 @@ async def pipeline(
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
-    return results

@@ -13,7 +13,6 @@ import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from evalkit.backends import PROVIDERS, Backend, BackendOptions
@@ -22,25 +21,18 @@ from evalkit.engine.cache import ResponseCache, default_cache_dir
 from evalkit.engine.calls import CallResult, ModelCaller
 from evalkit.engine.display import Display, QuietDisplay
 from evalkit.engine.limiter import AdaptiveLimiter
-from evalkit.engine.pipeline import Engine, pipeline
+from evalkit.engine.pipeline import Engine
 from evalkit.engine.ranking import method as ranking_method
 from evalkit.engine.retry import RetryPolicy
+from evalkit.engine.schedule import TaskOutcome, TaskRun, run_tasks
 from evalkit.engine.solvers import SOLVERS, SolveEnv
 from evalkit.engine.tools import TOOLS, Tool
 from evalkit.errors import ConfigError
-from evalkit.records.io import RunRecord, recorded_judge
-from evalkit.records.lifecycle import RunFolder, check_error_rates, initial_record, summary_line
+from evalkit.records.io import recorded_judge
+from evalkit.records.lifecycle import RunFolder, check_error_rates, initial_record
 from evalkit.scoring import SCORERS, ResourceScorer, Scorer, ScoringResources
 from evalkit.task.plan import TaskPlan, plan_task
 from evalkit.types import Request, Sample
-
-
-@dataclass(frozen=True, slots=True)
-class TaskOutcome:
-    """A finished task run: where it was written and its record."""
-
-    run_dir: Path
-    record: RunRecord
 
 
 def make_backend(spec: str, config: RunConfig, args: dict[str, str] | None = None) -> Backend:
@@ -156,15 +148,10 @@ def build_engine(plan: TaskPlan, shared: Shared) -> tuple[Engine, str | None]:
     return engine, ll_method
 
 
-async def execute(
-    plan: TaskPlan,
-    engine: Engine,
-    ll_method: str | None,
-    shared: Shared,
-    display: Display,
-    resume: str | None,
-) -> TaskOutcome:
-    """Run (or continue) one planned task and write its run folder."""
+def open_task(
+    plan: TaskPlan, engine: Engine, ll_method: str | None, shared: Shared, resume: str | None
+) -> TaskRun:
+    """Open (or reopen, to resume) one task's run folder and find what is left to run."""
     config = shared.config
     judge = recorded_judge(config, shared.judge.backend) if shared.judge else None
     folder = RunFolder.open(
@@ -174,22 +161,7 @@ async def execute(
         resume,
         lambda run_id: initial_record(run_id, plan, shared.backend, config, ll_method, judge),
     )
-    todo = folder.todo(plan)
-    display.start(plan.task.label, len(todo))
-    folder.start()
-
-    def on_result(result: Any) -> None:
-        folder.append(result)
-        display.advance(result.score.value if result.score else None, result.error is not None)
-
-    try:
-        items = [(plan.samples[i], plan.requests[i]) for i in todo]
-        results = await pipeline(items, engine, config.concurrency, on_result)
-    finally:
-        folder.close()
-    final = folder.finish(results)
-    display.finish(plan.task.label, summary_line(final, folder.path))
-    return TaskOutcome(folder.path, final)
+    return TaskRun(plan, engine, folder, folder.todo(plan))
 
 
 def _judge(
@@ -260,7 +232,7 @@ async def run_async(
     display: Display | None = None,
     resume: str | None = None,
 ) -> list[TaskOutcome]:
-    """Plan every task (failing fast on bad input), then run them one after another."""
+    """Plan every task (failing fast on bad input), then run them together (one pool)."""
     if resume not in (None, "latest") and len(config.tasks) > 1:
         raise ConfigError(
             "--resume RUN resumes one task's run; use --resume latest for several tasks"
@@ -280,8 +252,11 @@ async def run_async(
         engines = [build_engine(plan, shared) for plan in plans]
         for b in backends:
             await b.preflight()
-        for plan, (engine, ll_method) in zip(plans, engines, strict=True):
-            outcomes.append(await execute(plan, engine, ll_method, shared, display, resume))
+        runs = [
+            open_task(plan, engine, ll_method, shared, resume)
+            for plan, (engine, ll_method) in zip(plans, engines, strict=True)
+        ]
+        outcomes = await run_tasks(runs, config.concurrency, display)
     finally:
         for b in backends:
             await b.aclose()

@@ -1,0 +1,94 @@
+"""Running the tasks of one invocation together: one worker pool, one concurrency budget.
+
+Every task's remaining samples are interleaved (round robin) into one stream that the shared
+workers pull from, so the slots freed by one task's tail serve the others and the invocation
+ends within about one tail of its longest task. Each task keeps its own run folder: its samples
+are appended as they finish, and its record is finalized the moment its last sample is in.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from evalkit.engine.display import Display
+from evalkit.engine.pipeline import Engine, pipeline
+from evalkit.records.io import RunRecord
+from evalkit.records.lifecycle import RunFolder, summary_line
+from evalkit.task.plan import TaskPlan
+from evalkit.types import Request, Sample, SampleResult
+
+
+@dataclass(frozen=True, slots=True)
+class TaskOutcome:
+    """A finished task run: where it was written and its record."""
+
+    run_dir: Path
+    record: RunRecord
+
+
+@dataclass(slots=True)
+class TaskRun:
+    """One task of the invocation while it runs."""
+
+    plan: TaskPlan
+    engine: Engine
+    folder: RunFolder
+    todo: list[int]
+    results: list[SampleResult] = field(default_factory=list)
+    outcome: TaskOutcome | None = None
+
+    @property
+    def label(self) -> str:
+        """The task label."""
+        return self.plan.task.label
+
+    def items(self) -> list[tuple[TaskRun, Engine, Sample, Request]]:
+        """This task's remaining samples as pipeline items."""
+        plan = self.plan
+        return [(self, self.engine, plan.samples[i], plan.requests[i]) for i in self.todo]
+
+
+def interleave(runs: Sequence[TaskRun]) -> list[tuple[TaskRun, Engine, Sample, Request]]:
+    """Round robin over the tasks' remaining samples (each task's own order kept)."""
+    streams = [run.items() for run in runs]
+    mixed = itertools.chain.from_iterable(itertools.zip_longest(*streams))
+    return [item for item in mixed if item is not None]
+
+
+def _finish(run: TaskRun, display: Display) -> None:
+    run.folder.close()
+    final = run.folder.finish(run.results)
+    run.outcome = TaskOutcome(run.folder.path, final)
+    display.finish(run.label, summary_line(final, run.folder.path))
+
+
+async def run_tasks(
+    runs: Sequence[TaskRun], concurrency: int, display: Display
+) -> list[TaskOutcome]:
+    """Run every task's remaining samples through one shared pool; finalize each as it ends."""
+    for run in runs:
+        display.start(run.label, len(run.todo))
+        run.folder.start()
+    left = {id(run): len(run.todo) for run in runs}
+
+    def on_result(run: TaskRun, result: SampleResult) -> None:
+        run.folder.append(result)
+        run.results.append(result)
+        error = result.error is not None
+        display.advance(run.label, result.score.value if result.score else None, error)
+        left[id(run)] -= 1
+        if left[id(run)] == 0:
+            _finish(run, display)
+
+    try:
+        for run in runs:
+            if not run.todo:  # a resumed run with nothing left: its record is rewritten
+                _finish(run, display)
+        await pipeline(interleave(runs), concurrency, on_result)
+    finally:
+        for run in runs:
+            run.folder.close()
+    return [run.outcome for run in runs if run.outcome is not None]
