@@ -77,6 +77,8 @@ class _Stmt:
     binds: frozenset[str]
     reads: frozenset[str]
     always: bool = False
+    module_call: str | None = None
+    """For a top-level ``module.func(...)`` call (``sys.setrecursionlimit(...)``): the module."""
 
 
 def continuation_program(prompt: str, completion: str) -> Extraction:
@@ -124,7 +126,7 @@ def _parse(code: str, repair: bool = False) -> _Parsed | None:
     """Parse ``code``; when ``repair``, drop trailing lines (a cut-off reply) until it parses."""
     lines = code.split("\n")
     for end in range(len(lines), 0 if repair else len(lines) - 1, -1):
-        source = "\n".join(lines[:end]) + "\n"
+        source = "\n".join(lines[:end]).rstrip("\n") + "\n"
         try:
             tree = ast.parse(source)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -158,7 +160,19 @@ def _statement(node: ast.stmt, source: str) -> _Stmt:
         binds = {n.id for n in names if isinstance(n.ctx, ast.Store)}
     star = isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names)
     future = isinstance(node, ast.ImportFrom) and node.module == "__future__"
-    return _Stmt("\n".join(lines), frozenset(binds), frozenset(reads), star or future)
+    text = "\n".join(lines)
+    return _Stmt(text, frozenset(binds), frozenset(reads), star or future, _module_call(node))
+
+
+def _module_call(node: ast.stmt) -> str | None:
+    """The module of a top-level ``module.func(...)`` call statement, if it is one."""
+    if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)):
+        return None
+    func = node.value.func
+    while isinstance(func, ast.Attribute):
+        func = func.value
+    is_attribute = isinstance(node.value.func, ast.Attribute)
+    return func.id if is_attribute and isinstance(func, ast.Name) else None
 
 
 def _statements(parsed: _Parsed, skip: str | None = None) -> Iterator[_Stmt]:
@@ -171,8 +185,14 @@ def _statements(parsed: _Parsed, skip: str | None = None) -> Iterator[_Stmt]:
 
 
 def _is_demo(node: ast.stmt) -> bool:
-    """Whether a top-level statement only demonstrates the code (calls, prints, asserts, main)."""
-    if isinstance(node, ast.Expr | ast.Assert | ast.For | ast.While | ast.With | ast.Raise):
+    """Whether a top-level statement only demonstrates the code (calls, prints, asserts, main).
+
+    A call on a module (``sys.setrecursionlimit(10**6)``) is set-up, not a demo: it is kept when
+    that module is imported.
+    """
+    if isinstance(node, ast.Expr):
+        return _module_call(node) is None
+    if isinstance(node, ast.Assert | ast.For | ast.While | ast.With | ast.Raise):
         return True
     if isinstance(node, ast.If):
         return "__name__" in ast.unparse(node.test)
@@ -190,17 +210,16 @@ def _assemble(prompt: str, others: list[_Parsed], chosen: _Parsed, entry: str) -
     for tree in others:
         pool += _statements(tree, skip=entry)
     pool += _statements(chosen)
-    needed, keep = {entry}, [s.always for s in pool]
+    imported = {name for s in pool if _IMPORT_LINE.match(s.text) for name in s.binds}
+    keep = [s.always or (s.module_call is not None and s.module_call in imported) for s in pool]
+    needed = {entry}.union(*(s.reads for s, k in zip(pool, keep, strict=True) if k))
     changed = True
-    while changed:
+    while changed:  # until no statement binds a name that kept code reads
         changed = False
         for index, stmt in enumerate(pool):
             if not keep[index] and stmt.binds & needed:
                 keep[index] = changed = True
                 needed |= stmt.reads
-            elif keep[index] and not stmt.reads <= needed:
-                needed |= stmt.reads
-                changed = True
     kept = [s.text for s, k in zip(pool, keep, strict=True) if k]
     return "\n\n".join(dict.fromkeys(kept)) + "\n"  # an import in prompt and reply: once
 
