@@ -133,7 +133,10 @@ def answer_box(text: str, boxes: list[Box]) -> Box | None:
 
 
 _GAP_NOISE = re.compile(r"\$|\\[()\[\]]|\\q?quad(?![a-zA-Z])|\\[,;:! ]|\s")
-_LIST_GAP = re.compile(r"(?:,|;|and|or|&|\\text\{(?:and|or|,)\})?,?(?:[A-Za-z](?:_\d)?=)?")
+_LIST_GAP = re.compile(
+    # a separator, a bullet or item number ("- ", "2."), then maybe a variable label ("x =")
+    r"(?:,|;|and|or|&|\\text\{(?:and|or|,)\})?,?(?:[-*•]|\d{1,2}[.)])?(?:[A-Za-z](?:_\d)?=)?"
+)
 MAX_GAP = 40
 """Longest text between two boxes that still joins them into one list answer."""
 

@@ -220,7 +220,14 @@ def _unmarked(text: str) -> Extraction:
         if run is not None and run[0]:
             return Extraction(run[0], "closing")
     closing = closing_statement(text)
-    return Extraction(closing, "closing") if closing else NOTHING
+    if closing:
+        return Extraction(closing, "closing")
+    # "5\n\nBecause 2 + 3 = 5.": an answer on the first line, then its explanation.
+    first = text.lstrip().split("\n", 1)[0]
+    leading = bare_answer(first) if len(first) < len(text.strip()) else None
+    if leading is None or not re.search(r"[\d\\]", leading):
+        return NOTHING  # a heading or a word is not an answer stated first
+    return Extraction(leading, "bare")
 
 
 def extract_answers(text: str, truncated: bool = False) -> Readings:
