@@ -42,6 +42,7 @@ class SandboxSession:
         self._jail: JailedProcess | None = None
         self._stderr: asyncio.Task[Capped] | None = None
         self._dead: str | None = None
+        self._turn = asyncio.Lock()  # one cell at a time: replies are matched to requests by order
 
     async def __aenter__(self) -> SandboxSession:
         self._sandbox.check_available()
@@ -77,7 +78,10 @@ class SandboxSession:
             The cell's output; ``exit_code`` 0 when it ran through, 1 when it raised (the
             exception's name is the last line of ``stderr``).
         """
-        start = time.monotonic()
+        async with self._turn:
+            return await self._execute(code, time.monotonic())
+
+    async def _execute(self, code: str, start: float) -> ExecResult:
         if not self.alive:
             why = self._dead or "the session is not running"
             return _failed(f"session is dead ({why}); nothing was run", "session_dead", start)

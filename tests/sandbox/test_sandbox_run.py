@@ -183,3 +183,12 @@ def test_session_whose_interpreter_exits_is_dead(available: None) -> None:
 def test_session_stdin_is_empty(available: None) -> None:
     (result,) = session_calls([textwrap.dedent("import sys\nprint(repr(sys.stdin.read()))")])
     assert result.stdout == "''\n"
+
+
+def test_concurrent_calls_on_one_session_run_in_turn(available: None) -> None:
+    async def main() -> list[ExecResult]:
+        async with Sandbox().session() as session:
+            await session.execute("n = 0")
+            return list(await asyncio.gather(*(session.execute("n += 1\nn") for _ in range(5))))
+
+    assert sorted(r.stdout for r in asyncio.run(main())) == ["1\n", "2\n", "3\n", "4\n", "5\n"]
