@@ -56,6 +56,8 @@ GREEK = frozenset(
         "Phi",
         "Psi",
         "Omega",
+        "angle",
+        "triangle",
     ]
 )
 r"""Greek letter commands, read as symbols (``\pi`` is the constant)."""

@@ -50,7 +50,14 @@ def is_label(expr: Any) -> bool:
         return bool(expr != PLUS_MINUS)
     if not expr.is_Mul or len(expr.args) > 8:
         return False
-    return all(factor.is_Symbol and factor != PLUS_MINUS for factor in expr.args)
+    return all(_name_factor(factor) for factor in expr.args)
+
+
+def _name_factor(factor: Any) -> bool:
+    """A variable, or an inverse function's name (``f^{-1}`` of ``f^{-1}(x) = …``)."""
+    if factor.is_Pow:
+        return bool(factor.exp == -1 and factor.base.is_Symbol)
+    return bool(factor.is_Symbol and factor != PLUS_MINUS)
 
 
 def assigned_value(relation: Relation) -> Value | None:
