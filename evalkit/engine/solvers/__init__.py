@@ -80,6 +80,7 @@ SOLVERS: Registry[SolverFactory] = Registry(
     {
         "generate": "evalkit.engine.solvers.generate:make_generate",
         "tool_loop": "evalkit.engine.solvers.tool_loop:make_tool_loop",
+        "multi_turn": "evalkit.engine.solvers.multi_turn:make_multi_turn",
     },
     group="evalkit.solvers",
 )
