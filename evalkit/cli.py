@@ -80,6 +80,9 @@ def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
     )
     p.add_argument("--cache-dir", type=Path, help="response cache folder")
     p.add_argument("--resume", metavar="RUN|latest", help="continue an interrupted run")
+    p.add_argument(
+        "--epochs", type=int, default=1, help="ask each sample N times (maj@N, pass@k, mean/std)"
+    )
     p.add_argument("--judge", metavar="PROVIDER/MODEL", help="judge model for judge-scored tasks")
     p.add_argument(
         "-J",
@@ -141,6 +144,7 @@ def _config_from(args: argparse.Namespace) -> RunConfig:
         "output_dir": args.output_dir,
         "cache": not args.no_cache,
         "cache_dir": args.cache_dir,
+        "epochs": args.epochs,
         "judge": args.judge,
         "judge_args": parse_assignments(args.judge_args, "-J"),
     }

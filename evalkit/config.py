@@ -183,11 +183,21 @@ class RunConfig(BaseModel):
     """Reuse and store completions in the response cache."""
     cache_dir: Path | None = None
     """Cache folder; default ``$EVALKIT_CACHE_DIR`` or ``~/.cache/evalkit``."""
+    epochs: int = 1
+    """Times each sample is asked (with a seed per epoch); metrics then include maj@N, pass@k
+    and the mean and spread over epochs."""
     judge: str | None = None
     """Judge model spec ``provider/model`` for judge-scored tasks (``--judge``)."""
     judge_args: dict[str, str] = Field(default_factory=dict)
     """The judge's ``-J key=value`` arguments: ``base_url``, ``api_key_env``, and backend
     arguments as for ``-M``."""
+
+    @field_validator("epochs")
+    @classmethod
+    def _epochs(cls, v: int) -> int:
+        if not 1 <= v <= 1000:
+            raise ValueError("must be between 1 and 1000")
+        return v
 
     @field_validator("concurrency")
     @classmethod

@@ -40,8 +40,9 @@ COMPARED_CONFIG = (
     "seed",
     "max_tokens",
     "temperature",
+    "epochs",
 )
-OPTIONAL = frozenset({"dataset.prompts_sha256"})
+OPTIONAL = frozenset({"dataset.prompts_sha256", "config.epochs"})
 HINTS = {
     "dataset.prompts_sha256": "the rendered prompts differ from the run's (a template, the "
     "few-shot examples or the data changed since it started); start a new run",

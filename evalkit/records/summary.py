@@ -11,6 +11,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from evalkit.records.epochs import epoch_metrics
 from evalkit.records.io import RunRecord, utc_now
 from evalkit.records.schema import SampleLine
 from evalkit.stats.metrics import aggregate, grouped, macro_mean
@@ -121,9 +122,9 @@ def finalize_record(
     record: RunRecord, lines: Sequence[SampleLine], wall_s: float
 ) -> RunRecord:
     """Return the ``complete`` record with metrics, counts, usage and timings."""
-    summary = summarize_lines(
-        lines, record.task.get("group_by", []), int(record.config.get("seed", 0))
-    )
+    seed = int(record.config.get("seed", 0))
+    summary = summarize_lines(lines, record.task.get("group_by", []), seed)
+    summary["metrics"].update(epoch_metrics(lines, record.task["primary_metric"], seed))
     usage = {"input_tokens": 0, "output_tokens": 0}
     for ln in lines:
         for k in usage:

@@ -47,7 +47,8 @@ class TaskPlan:
     @property
     def selection_sha256(self) -> str:
         """Hash of the selected sample ids (tells apart subsets of the same data)."""
-        return hashlib.sha256("\n".join(s.id for s in self.samples).encode()).hexdigest()
+        ids = dict.fromkeys(s.id for s in self.samples)  # epochs repeat a sample, not select it
+        return hashlib.sha256("\n".join(ids).encode()).hexdigest()
 
     @property
     def prompts_sha256(self) -> str:
@@ -210,6 +211,10 @@ def plan_task(ref: TaskRef, config: RunConfig) -> TaskPlan:
             shots = _shots_for(task, sample, pool, by_group, config.seed)
             used.update(s.id for s in shots)
             requests.append(build_request(task, sample, shots))
+    if config.epochs > 1:  # every sample asked epochs times; each epoch its own seed
+        epochs = range(config.epochs)
+        samples = [s for s in samples for _ in epochs]
+        requests = [replace(r, epoch=e) for r in requests for e in epochs]
     return TaskPlan(
         task, tuple(samples), tuple(requests), data, split, tuple(sorted(used)), fewshot_source
     )
