@@ -4,7 +4,8 @@ Models often answer without LaTeX. Each rewrite below turns one plain-text habit
 it means, and only where the reading is unambiguous:
 
 - function calls: ``sqrt(2)`` → ``\sqrt(2)``, ``cbrt(x)`` → ``\sqrt[3](x)``, ``sin(x)``,
-  ``ln(x)``, ``log(x)``, ``exp(x)`` → ``\sin(x)`` ...;
+  ``ln(x)``, ``log(x)``, ``exp(x)`` → ``\sin(x)`` ..., ``log2(8)`` → ``\log_{2}(8)``,
+  ``abs(x)`` → ``|x|``;
 - words for constants: ``pi`` (also glued to a coefficient, ``2pi``, ``3pi/4``) → ``\pi``;
   ``inf``, ``infinity``, ``oo`` → ``\infty``;
 - ``U`` between two intervals → ``\cup``: ``(-inf, 2) U (3, inf)``;
@@ -30,6 +31,8 @@ _NOT_BEFORE = r"(?![A-Za-z])"
 _FUNCTION_CALL = re.compile(
     _NOT_AFTER + r"(sqrt|sin|cos|tan|cot|sec|csc|arcsin|arccos|arctan|ln|log|exp)(?=[ ]?[({\d])"
 )
+_ABS = re.compile(_NOT_AFTER + r"abs\(([^()]{1,200})\)")
+_LOG_BASE = re.compile(_NOT_AFTER + r"log_?(\d{1,3})(?=\()")
 _CUBE_ROOT = re.compile(_NOT_AFTER + r"cbrt(?=[ ]?[({])")
 _PI = re.compile(_NOT_AFTER + r"(?:pi|Pi|PI)" + _NOT_BEFORE)
 _INFINITY = re.compile(_NOT_AFTER + r"(?:[Ii]nfinity|[Ii]nf|oo)" + _NOT_BEFORE)
@@ -65,6 +68,8 @@ def rewrite_plain_text(text: str) -> str:
     >>> rewrite_plain_text("12.5 percent")
     '12.5\\%'
     """
+    text = _ABS.sub(r"|\1|", text)
+    text = _LOG_BASE.sub(r"\\log_{\1}", text)
     text = _FUNCTION_CALL.sub(r"\\\1", text)
     text = _CUBE_ROOT.sub(r"\\sqrt[3]", text)
     text = _PI.sub(r"\\pi ", text)

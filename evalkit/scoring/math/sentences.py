@@ -53,7 +53,7 @@ _MATH_WORDS = (
     r"sqrt|cbrt|pi|infinity|inf|oo|sin|cos|tan|cot|sec|csc|ln|log|exp|U|or|and|percent|per cent|pct"
 )
 _PLAIN = re.compile(
-    r"(?:[-+*/^_=<>!|()\[\]{}\\\d.,;:%'√π∞±°\u2212 \t]|\\?\$(?=\d)"
+    r"(?:[-+*/^_=<>!|()\[\]{}\\\d.,;:%'√π∞±°\u2212∈∪∩≤≥≠×÷·⋅ℝ∅²³½¼¾⅓⅔ \t]|\\?\$(?=\d)"
     r"|(?<![A-Za-z])(?i:" + _NUMBER_WORDS + "|" + _MATH_WORDS + r")(?![A-Za-z])"
     r"|(?<![A-Za-z])[A-Za-z](?![A-Za-z])|(?<=\\)[A-Za-z]+"
     r"|(?<![A-Za-z])in(?= ?[(\[{\\])|(?i:all real numbers|the real numbers|all reals))+"
