@@ -15,7 +15,13 @@ import threading
 import time
 from multiprocessing.connection import Connection
 
-_WARM_UP = (("\\frac{1}{2}", "0.5"), ("x^2+2x", "x(x+2)"), ("(1, \\sqrt2]", "[1, 2)"))
+_WARM_UP = (
+    ("\\frac{1}{2}", "0.5"),
+    ("x^2+2x", "x(x+2)"),
+    ("(1, \\sqrt2]", "[1, 2)"),
+    ("1,2", "x = 1, x = 2"),  # imports sympy's set and assumption handlers once, here
+    ("y = 2x + 3", "2y = 4x + 6"),
+)
 
 
 def _limit_memory(memory_mb: int) -> None:
