@@ -76,6 +76,11 @@ def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--output-dir", type=Path, default=Path("results/runs"))
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.add_argument(
+        "--format",
+        choices=("table", "markdown", "csv", "json"),
+        help="closing results table (default: a table on a terminal, markdown when piped)",
+    )
+    p.add_argument(
         "--no-cache", action="store_true", help="neither read nor write the response cache"
     )
     p.add_argument("--cache-dir", type=Path, help="response cache folder")
@@ -90,6 +95,9 @@ def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
         action="append",
         metavar="KEY=VALUE",
         help="judge argument: base_url=URL, api_key_env=NAME, or a backend argument as for -M",
+    )
+    p.add_argument(
+        "--baseline-run", type=Path, metavar="RUN", help="run folder pairwise tasks compare with"
     )
     p.set_defaults(func=cmd_run)
 
@@ -147,6 +155,7 @@ def _config_from(args: argparse.Namespace) -> RunConfig:
         "epochs": args.epochs,
         "judge": args.judge,
         "judge_args": parse_assignments(args.judge_args, "-J"),
+        "baseline_run": args.baseline_run.resolve() if args.baseline_run else None,
     }
     for key in ("max_attempts", "timeout_s"):  # not given: RunConfig's default
         if fields[key] is None:
@@ -168,13 +177,29 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not config.tasks:
         raise ConfigError("--tasks is empty: name at least one task (see 'evalkit list tasks')")
     outcomes = run(config, display=make_display(args.quiet), resume=args.resume)
-    if not args.quiet:
-        from evalkit.reports.table import build_table, to_markdown
-
-        sys.stderr.write("\n" + to_markdown(build_table([o.run_dir for o in outcomes])))
+    if not args.quiet or args.format:
+        show_results([o.run_dir for o in outcomes], args.format)
     for out in outcomes:
         print(out.run_dir)
     return EXIT_OK
+
+
+def show_results(run_dirs: Sequence[Path], fmt: str | None) -> None:
+    """The closing table on stderr: rich on a terminal, markdown when piped, or as asked.
+
+    Colour only on a terminal, and never with ``NO_COLOR`` set (rich honours it).
+    """
+    from evalkit.reports.table import build_table, render, to_rich
+
+    table = build_table(run_dirs)
+    if fmt == "table" or (fmt is None and sys.stderr.isatty()):
+        from rich.console import Console
+
+        Console(stderr=True).print(to_rich(table))
+    elif fmt in ("csv", "json"):
+        sys.stderr.write(render(table, "csv" if fmt == "csv" else "json"))
+    else:
+        sys.stderr.write("\n" + render(table, "markdown"))
 
 
 def cmd_list(args: argparse.Namespace) -> int:

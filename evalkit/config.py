@@ -191,6 +191,8 @@ class RunConfig(BaseModel):
     judge_args: dict[str, str] = Field(default_factory=dict)
     """The judge's ``-J key=value`` arguments: ``base_url``, ``api_key_env``, and backend
     arguments as for ``-M``."""
+    baseline_run: Path | None = None
+    """The run folder pairwise-judged tasks compare with (``--baseline-run``)."""
 
     @field_validator("epochs")
     @classmethod

@@ -13,7 +13,7 @@ import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from evalkit.backends import PROVIDERS, Backend, BackendOptions
 from evalkit.config import ModelSpec, RunConfig, TaskRef
@@ -30,9 +30,12 @@ from evalkit.engine.tools import TOOLS, Tool
 from evalkit.errors import ConfigError
 from evalkit.records.io import recorded_judge
 from evalkit.records.lifecycle import RunFolder, check_error_rates, initial_record
-from evalkit.scoring import SCORERS, ResourceScorer, Scorer, ScoringResources
+from evalkit.scoring import SCORERS, ResourceScorer, Scorer, ScoringResources, judge_settings
 from evalkit.task.plan import TaskPlan, plan_task
 from evalkit.types import Request, Sample
+
+if TYPE_CHECKING:
+    from evalkit.scoring.judge.baseline import BaselineRun
 
 
 def make_backend(spec: str, config: RunConfig, args: dict[str, str] | None = None) -> Backend:
@@ -78,6 +81,21 @@ class Shared:
             self.cache if self.backend.capabilities.cacheable else None,
             plan.task.typed.mode,
         )
+
+
+def task_baseline(config: RunConfig, plan: TaskPlan) -> BaselineRun:
+    """The ``--baseline-run`` of a task whose scorer compares with one (pairwise judging).
+
+    Raises:
+        ConfigError: none was given, or it is not a readable run of the same task.
+    """
+    if config.baseline_run is None:
+        raise ConfigError(
+            f"task '{plan.task.label}' compares with a baseline run: pass --baseline-run RUN"
+        )
+    from evalkit.scoring.judge.baseline import load_baseline
+
+    return load_baseline(config.baseline_run, plan.task.name)
 
 
 def _tools(plan: TaskPlan) -> dict[str, Tool]:
@@ -135,13 +153,16 @@ def build_engine(plan: TaskPlan, shared: Shared) -> tuple[Engine, str | None]:
 
         Sandbox.check_available()
         shared.sandbox = Sandbox(slots=max(shared.config.concurrency, os.cpu_count() or 1))
+    baseline = task_baseline(shared.config, plan) if "baseline" in needs else None
     solver = SOLVERS.get(plan.task.solver)(plan.task.typed.solver)
     engine = Engine(
         solver=solver,
         scorer=scorer,
         env=SolveEnv(shared.caller(plan), tools, shared.sandbox),
         resources=ScoringResources(
-            judge=shared.judge.complete if shared.judge else None, sandbox=shared.sandbox
+            judge=shared.judge.complete if shared.judge else None,
+            sandbox=shared.sandbox,
+            baseline=baseline,
         ),
         max_concurrency=shared.backend.capabilities.max_concurrency,
     )
@@ -153,7 +174,7 @@ def open_task(
 ) -> TaskRun:
     """Open (or reopen, to resume) one task's run folder and find what is left to run."""
     config = shared.config
-    judge = recorded_judge(config, shared.judge.backend) if shared.judge else None
+    judge = judge_record(config, shared.judge.backend, engine) if shared.judge else None
     folder = RunFolder.open(
         plan,
         shared.backend,
@@ -162,6 +183,14 @@ def open_task(
         lambda run_id: initial_record(run_id, plan, shared.backend, config, ll_method, judge),
     )
     return TaskRun(plan, engine, folder, folder.todo(plan))
+
+
+def judge_record(config: RunConfig, backend: Backend, engine: Engine) -> dict[str, Any]:
+    """The judge as run.json records it: model, the scorer's judge settings, the baseline run."""
+    record = {**recorded_judge(config, backend), **judge_settings(engine.scorer)}
+    if engine.resources.baseline is not None:
+        record["baseline"] = engine.resources.baseline.describe()
+    return record
 
 
 def _judge(
@@ -201,19 +230,20 @@ async def scoring_engine(
 
         Sandbox.check_available()
         sandbox = Sandbox(slots=os.cpu_count() or 1)
+    baseline = task_baseline(config, plan) if "baseline" in needs else None
     cache = ResponseCache(config.cache_dir or default_cache_dir()) if config.cache else None
     try:
         caller = _judge(config, judge, cache)
         if judge is not None:
             await judge.preflight()
-        resources = ScoringResources(caller.complete if caller else None, sandbox)
+        resources = ScoringResources(caller.complete if caller else None, sandbox, baseline)
         engine = Engine(
             solver=SOLVERS.get("generate")(plan.task.typed.solver),
             scorer=scorer,
             env=SolveEnv(_no_model),
             resources=resources,
         )
-        yield engine, (recorded_judge(config, judge) if judge is not None else None)
+        yield engine, (judge_record(config, judge, engine) if judge is not None else None)
     finally:
         if judge is not None:
             await judge.aclose()

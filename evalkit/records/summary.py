@@ -118,6 +118,18 @@ def _rounded(value: float) -> float | None:
     return None if math.isnan(value) else round(value, 6)
 
 
+def scorer_metrics(record: RunRecord, lines: Sequence[SampleLine], seed: int) -> dict[str, Any]:
+    """Metrics the task's scorer computes over the whole run (its optional ``summarize``).
+
+    E.g. a length-controlled win rate, a regression over every pair; still a pure function of
+    the lines. See :class:`evalkit.scoring.RunSummarizer`.
+    """
+    from evalkit.scoring import run_metrics  # scorers are imported only when a run ends
+
+    name = str(record.task.get("scorer", ""))
+    return run_metrics(name, record.task.get("params") or {}, lines, seed)
+
+
 def finalize_record(
     record: RunRecord, lines: Sequence[SampleLine], wall_s: float
 ) -> RunRecord:
@@ -125,6 +137,7 @@ def finalize_record(
     seed = int(record.config.get("seed", 0))
     summary = summarize_lines(lines, record.task.get("group_by", []), seed)
     summary["metrics"].update(epoch_metrics(lines, record.task["primary_metric"], seed))
+    summary["metrics"].update(scorer_metrics(record, lines, seed))
     usage = {"input_tokens": 0, "output_tokens": 0}
     for ln in lines:
         for k in usage:

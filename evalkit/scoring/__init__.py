@@ -9,7 +9,7 @@ which the engine lends them through :class:`ScoringResources`.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -18,6 +18,7 @@ from evalkit.types import Completion, Message, Request, Sample, Score
 
 if TYPE_CHECKING:
     from evalkit.sandbox import Sandbox
+    from evalkit.scoring.judge.baseline import BaselineRun
 
 
 @runtime_checkable
@@ -40,10 +41,12 @@ class ScoringResources:
     Attributes:
         judge: Calls the judge model (``--judge``); ``None`` when no judge was configured.
         sandbox: The sandbox that runs model-written code; ``None`` when not needed.
+        baseline: The run pairwise scorers compare with (``--baseline-run``), when needed.
     """
 
     judge: ModelCall | None = None
     sandbox: Sandbox | None = None
+    baseline: BaselineRun | None = None
 
 
 @runtime_checkable
@@ -67,6 +70,40 @@ class ResourceScorer(Protocol):
         ...
 
 
+@runtime_checkable
+class RunSummarizer(Protocol):
+    """A scorer with metrics that are not per-sample means (optional, beside ``score``/``ascore``).
+
+    ``summarize`` gets every sample line of the run (``samples.jsonl``) and returns extra
+    entries of ``run.json["metrics"]`` (metric summaries: mean, stderr, CI, n), computed as a
+    pure function of the lines and the run's seed, e.g. a regression over all pairs.
+    """
+
+    def summarize(self, lines: Sequence[Mapping[str, Any]], seed: int) -> dict[str, Any]:
+        """Run-level metrics of ``lines``."""
+        ...
+
+
+def run_metrics(
+    scorer: str, params: Mapping[str, Any], lines: Sequence[Mapping[str, Any]], seed: int
+) -> dict[str, Any]:
+    """The run-level metrics of the named scorer (``{}`` when it has no ``summarize``)."""
+    if scorer not in SCORERS.names():
+        return {}
+    built = SCORERS.get(scorer)(params)
+    return built.summarize(lines, seed) if isinstance(built, RunSummarizer) else {}
+
+
+def judge_settings(scorer: Scorer | ResourceScorer) -> dict[str, Any]:
+    """What a judge-scored run records beside the judge model (``run.json["judge"]``).
+
+    A scorer states its judging in an optional ``judge_settings`` mapping: the prompt
+    templates' sha256, the judge's generation parameters, the score scale, the mode.
+    """
+    settings = getattr(scorer, "judge_settings", None)
+    return dict(settings) if isinstance(settings, Mapping) else {}
+
+
 ScorerFactory = Callable[[Mapping[str, Any]], "Scorer | ResourceScorer"]
 """Builds a scorer from the task's resolved parameters."""
 
@@ -80,6 +117,10 @@ SCORERS: Registry[ScorerFactory] = Registry(
         "exact": "evalkit.scoring.exact:make_exact_scorer",
         "code_tests": "evalkit.scoring.code:make_code_tests_scorer",
         "rubric": "evalkit.scoring.judge:make_rubric_scorer",
+        "mtbench": "evalkit.scoring.judge.single:make_mtbench_scorer",
+        "mtbench_pair": "evalkit.scoring.judge.pairwise:make_mtbench_pair_scorer",
+        "judge_rating": "evalkit.scoring.judge.single:make_rating_scorer",
+        "judge_pairwise": "evalkit.scoring.judge.pairwise:make_pairwise_scorer",
         "bfcl": "evalkit.scoring.calls:make_bfcl_scorer",
         "ruler": "evalkit.longctx.scorer:make_ruler_scorer",
     },
