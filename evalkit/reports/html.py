@@ -32,8 +32,13 @@ from evalkit.records.runs import Run, find_runs
 from evalkit.reports import html_sections as sections
 from evalkit.reports.compare import Comparison, TaskComparison, change, compare
 from evalkit.reports.gate import GateReport, TaskVerdict, headline, write_text
-from evalkit.reports.html_payload import StringTable, flips_browser, samples_browser
-from evalkit.reports.html_payload import script_json as _script_json
+from evalkit.reports.html_payload import (
+    COMPRESS_OVER,
+    StringTable,
+    embedded,
+    flips_browser,
+    samples_browser,
+)
 from evalkit.reports.leaderboard import build as build_leaderboard
 
 TEMPLATES = Path(__file__).with_name("templates") / "html"
@@ -57,9 +62,16 @@ def _asset(name: str) -> str:
     return (TEMPLATES / name).read_text(encoding="utf-8")
 
 
-def _page(template: str, title: str, document: Mapping[str, Any] | None, **context: Any) -> str:
+def _page(
+    template: str,
+    title: str,
+    document: Mapping[str, Any] | None,
+    compress_over: int = COMPRESS_OVER,
+    **context: Any,
+) -> str:
     """Render a whole page: layout, inline style and script, the data blob, a CSP with its hash."""
     script = _asset("report.js")
+    encoding, data = embedded(document, compress_over) if document is not None else ("", "")
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
     return (
         _environment()
@@ -70,18 +82,23 @@ def _page(template: str, title: str, document: Mapping[str, Any] | None, **conte
             style=Markup(_asset("report.css")),
             script=Markup(script),
             script_hash=f"sha256-{digest}",
-            data=Markup(_script_json(document)) if document is not None else None,
+            data=Markup(data) if document is not None else None,
+            encoding=encoding,
             **context,
         )
     )
 
 
-def run_report(run_dir: Path, *, home: str | None = None) -> str:
+def run_report(
+    run_dir: Path, *, home: str | None = None, compress_over: int = COMPRESS_OVER
+) -> str:
     """Render the report of one run folder (complete, or still running: what is on disk).
 
     Args:
         run_dir: The run folder (``run.json`` and ``samples.jsonl``).
         home: Link to show as the way back (a site's index page), if any.
+        compress_over: Size of the sample data (bytes of JSON) above which it is embedded
+            gzipped (see :func:`evalkit.reports.html_payload.embedded`).
 
     Raises:
         ResultsError: The folder is not a run, or a file is unreadable.
@@ -94,7 +111,8 @@ def run_report(run_dir: Path, *, home: str | None = None) -> str:
     return _page(
         "run.html.jinja",
         f"{record.task.get('label', '?')} · {record.model_name()}",
-        {"strings": table.strings, "browsers": browsers},
+        {"strings": table.strings, "turns": table.turns, "browsers": browsers},
+        compress_over,
         home=home,
         record=record,
         card=sections.run_card(record),
@@ -166,7 +184,7 @@ def comparison_report(comparison: Comparison, *, verdict: GateReport | None = No
     return _page(
         "compare.html.jinja",
         f"{comparison.base.name} vs {comparison.cand.name}",
-        {"strings": table.strings, "browsers": browsers},
+        {"strings": table.strings, "turns": table.turns, "browsers": browsers},
         home=None,
         base=str(comparison.base),
         cand=str(comparison.cand),

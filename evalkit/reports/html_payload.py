@@ -4,27 +4,31 @@ A report embeds one JSON document in a ``<script type="application/json">`` elem
 parses it once and renders one page of samples at a time, so a 14,042-sample run opens as fast as
 a 50-sample one. The document is::
 
-    {"strings": [...],
+    {"strings": [...], "turns": [...],
      "browsers": {"<name>": {"kind": "samples" | "flips",
                              "filters": [[key, label], ...],
                              "items": [...]}}}
 
-Long texts (prompt turns, completions, transcript turns) are stored once in ``strings`` and
-referred to by index: the few-shot turns of an MMLU subject repeat in each of its prompts, and
-interning them keeps a full run's report a fraction of its ``samples.jsonl``.
+Long texts (prompt turns, completions, transcript turns) are stored once in ``strings``, and chat
+turns once in ``turns``, both referred to by index: the few-shot turns of an MMLU subject repeat
+in each of its prompts, and interning them keeps a full run's report a fraction of its
+``samples.jsonl``. A turn is ``{"role", "content": string index}`` plus ``tool_calls``,
+``tool_call_id`` and ``name`` where the message has them.
 
 A sample entry has short keys (absent when empty): ``id``, ``ep`` (epoch), ``st`` (status
-flags, see :func:`sample_flags`), ``p`` (prompt: a string index, or turns), ``c`` (completion),
-``a`` (extracted answer), ``g`` (gold), ``s`` (score), ``r`` (scorer's reason), ``fr`` (finish
-reason), ``err`` (error), ``d`` (score details, judge verdicts included), ``md`` (metadata),
-``m`` (per-sample metrics), ``x`` (transcript turns). A turn is ``{"role", "content": index}``
-plus ``tool_calls``, ``tool_call_id`` and ``name`` where the message has them.
+flags, see :func:`sample_flags`), ``p`` (prompt: a string index for a text prompt, else a list
+of turn indices), ``c`` (completion), ``a`` (extracted answer), ``g`` (gold), ``s`` (score),
+``r`` (scorer's reason), ``fr`` (finish reason, when not ``stop``), ``err`` (error), ``d``
+(score details, judge verdicts included), ``md`` (metadata), ``m`` (per-sample metrics, when
+more than one), ``x`` (transcript: turn indices).
 
 Nothing here is markup: the page's script puts every string into the page as text.
 """
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 import math
 import re
@@ -46,16 +50,26 @@ FILTERS: tuple[tuple[Status, str], ...] = (
 )
 """Sample-browser filters and their labels, in display order."""
 
+COMPRESS_OVER = 4_000_000
+"""Blobs larger than this (bytes of JSON) are embedded gzipped, in base64 (a fifth of the size)."""
+
 _TURN_KEYS = ("tool_calls", "tool_call_id", "name")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(slots=True)
 class StringTable:
-    """Long texts stored once, by first appearance (a builder, filled while entries are made)."""
+    """Long texts and chat turns stored once, by first appearance (filled while entries are made).
+
+    Attributes:
+        strings: The texts; entries refer to them by index.
+        turns: The chat turns, their ``content`` a string index; prompts list turn indices.
+    """
 
     strings: list[str] = field(default_factory=list)
+    turns: list[dict[str, Any]] = field(default_factory=list)
     _index: dict[str, int] = field(default_factory=dict)
+    _turn_index: dict[str, int] = field(default_factory=dict)
 
     def ref(self, text: str | None) -> int | None:
         """Return the index of ``text`` (added on first use); ``None`` stays ``None``."""
@@ -66,6 +80,15 @@ class StringTable:
         if found is None:
             found = self._index[text] = len(self.strings)
             self.strings.append(text)
+        return found
+
+    def turn(self, turn: dict[str, Any]) -> int:
+        """Return the index of a turn (its content already a string index), added on first use."""
+        key = json.dumps(turn, sort_keys=True)
+        found = self._turn_index.get(key)
+        if found is None:
+            found = self._turn_index[key] = len(self.turns)
+            self.turns.append(turn)
         return found
 
 
@@ -100,15 +123,14 @@ def sample_flags(line: Mapping[str, Any], metric: str) -> list[Status]:
     return flags
 
 
-def _turns(messages: Sequence[Any], table: StringTable) -> list[dict[str, Any]]:
+def _turns(messages: Sequence[Any], table: StringTable) -> list[int]:
     out = []
     for m in messages:
         if not isinstance(m, Mapping):
-            out.append({"role": "?", "content": table.ref(json.dumps(m, ensure_ascii=False))})
-            continue
+            m = {"role": "?", "content": json.dumps(m, ensure_ascii=False)}
         turn: dict[str, Any] = {"role": str(m.get("role", "?")), "content": table.ref(_text(m))}
         turn.update({k: m[k] for k in _TURN_KEYS if m.get(k) not in (None, [], "")})
-        out.append(turn)
+        out.append(table.turn(turn))
     return out
 
 
@@ -138,7 +160,7 @@ def sample_entry(line: Mapping[str, Any], table: StringTable, metric: str) -> di
         "g": line.get("target"),
         "s": sample_value(line, metric),
         "r": line.get("reason"),
-        "fr": line.get("finish_reason"),
+        "fr": None if line.get("finish_reason") == "stop" else line.get("finish_reason"),
         "err": line.get("error"),
         "d": line.get("details"),
         "md": line.get("metadata"),
@@ -210,3 +232,17 @@ def script_json(document: Any) -> str:
         text = text.replace(char, escape)
     text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
     return _LONE_SURROGATE.sub("\ufffd", text)
+
+
+def embedded(document: Any, compress_over: int = COMPRESS_OVER) -> tuple[str, str]:
+    """Return ``(encoding, text)`` of the data element: ``json``, or ``gzip+base64`` when large.
+
+    A full MMLU run with reasoning completions is ~27 MB of JSON and ~6 MB gzipped; the page's
+    script inflates it with the browser's ``DecompressionStream``. Base64 has no ``<`` or ``&``,
+    so it is as safe inside a ``<script>`` element as the escaped JSON.
+    """
+    text = script_json(document)
+    if len(text) <= compress_over:
+        return "json", text
+    packed = gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)
+    return "gzip+base64", base64.b64encode(packed).decode("ascii")

@@ -60,6 +60,8 @@ def shown(value: Any) -> str:
         return "—"
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, str) and not value.strip():
+        return json.dumps(value)  # a separator of blanks or newlines: show it spelt out
     if isinstance(value, Mapping | list | tuple):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     return str(value)

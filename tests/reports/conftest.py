@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -187,6 +187,17 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "long": handwritten_run(base, root / "hand" / "long", long_context_lines(), ["length"]),
         "root": root,
     }
+
+
+@pytest.fixture(scope="session")
+def synthetic_run(runs: dict[str, Path]) -> Callable[[Path, int], Path]:
+    """Make a run folder of ``n`` hand-written samples, every other one correct."""
+
+    def make(path: Path, n: int) -> Path:
+        lines = [line(i, float(i % 2)) for i in range(n)]
+        return handwritten_run(runs["base"], path, lines, [])
+
+    return make
 
 
 @pytest.fixture(scope="session")

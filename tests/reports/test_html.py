@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import json
 import re
@@ -18,10 +19,15 @@ from evalkit.reports.html_payload import StringTable, sample_entry, sample_flags
 
 def blob(html: str) -> dict:
     match = re.search(
-        r'<script type="application/json" id="report-data">(.*?)</script>', html, re.S
+        r'<script type="application/json" id="report-data" data-encoding="([^"]+)">(.*?)</script>',
+        html,
+        re.S,
     )
     assert match is not None
-    return json.loads(match.group(1))
+    if match.group(1) == "gzip+base64":
+        return json.loads(gzip.decompress(base64.b64decode(match.group(2))))
+    assert match.group(1) == "json"
+    return json.loads(match.group(2))
 
 
 @pytest.mark.parametrize(
@@ -61,11 +67,12 @@ def test_prompt_turns_are_stored_once(runs):
     entries = [sample_entry(ln, table, "accuracy") for ln in lines]
     turns = sum(len(ln["prompt"]) for ln in lines)
     # 5-shot prompts of 3 subjects: the few-shot turns repeat within a subject.
-    assert len(table.strings) < turns - len(lines)
-    first = entries[0]["p"]
-    assert [table.strings[t["content"]] for t in first] == [
-        m["content"] for m in lines[0]["prompt"]
-    ]
+    assert len(table.turns) < turns - len(lines) and len(table.strings) < turns - len(lines)
+    for entry, ln in zip(entries, lines, strict=True):
+        shown = [table.turns[i] for i in entry["p"]]
+        assert [(t["role"], table.strings[t["content"]]) for t in shown] == [
+            (m["role"], m["content"]) for m in ln["prompt"]
+        ]
 
 
 def test_run_report_is_self_contained_with_a_csp_naming_its_script(runs):
@@ -93,6 +100,13 @@ def test_run_report_shows_card_metrics_and_groups(runs):
     items = data["browsers"]["samples"]["items"]
     assert len(items) == 7
     assert {i["a"] for i in items} == {"B"}
+
+
+def test_large_data_is_embedded_gzipped_and_decodes_to_the_same(runs):
+    plain, packed = run_report(runs["mmlu"]), run_report(runs["mmlu"], compress_over=0)
+    assert 'data-encoding="json"' in plain and 'data-encoding="gzip+base64"' in packed
+    assert blob(packed) == blob(plain)
+    assert run_report(runs["mmlu"], compress_over=0) == packed  # deterministic (no gzip mtime)
 
 
 def test_text_from_models_is_escaped_on_the_server_side(runs, xss):

@@ -3,9 +3,21 @@
 (function () {
   "use strict";
   var PAGE = 50;
-  var blob = document.getElementById("report-data");
-  var data = blob ? JSON.parse(blob.textContent) : { strings: [], browsers: {} };
-  var S = data.strings;
+  var data = { strings: [], turns: [], browsers: {} };
+  var S = data.strings, T = data.turns;
+
+  // The data element holds JSON, or for large runs gzipped JSON in base64.
+  function load() {
+    var blob = document.getElementById("report-data");
+    if (!blob) return Promise.resolve(data);
+    if (blob.getAttribute("data-encoding") !== "gzip+base64") {
+      return Promise.resolve(JSON.parse(blob.textContent));
+    }
+    var bin = atob(blob.textContent), bytes = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+    return new Response(stream).text().then(JSON.parse);
+  }
 
   function txt(v) {
     if (v === undefined || v === null) return "";
@@ -58,9 +70,10 @@
     if (m.tool_calls && m.tool_calls.length) box.appendChild(toolCalls(m.tool_calls));
     return box;
   }
+  // Turns are indices into the turn table (prompts, transcripts) or objects (judge messages).
   function conversation(turns, cls) {
     var box = el("div", "conversation" + (cls ? " " + cls : ""));
-    turns.forEach(function (m) { box.appendChild(turn(m)); });
+    turns.forEach(function (m) { box.appendChild(turn(typeof m === "number" ? T[m] : m)); });
     return box;
   }
   function isTurns(v) {
@@ -88,13 +101,13 @@
   // A chat prompt shows its last turn; the turns before it (system, few-shot) fold away.
   function prompt(p) {
     if (!Array.isArray(p)) return el("pre", "prompt", txt(p));
-    if (p.length < 3) return conversation(p, "prompt");
+    if (p.length < 3) return conversation(p, "prompt last");
     var box = el("div", "prompt");
     var earlier = el("details", "earlier");
     earlier.appendChild(el("summary", null, (p.length - 1) + " earlier turns (system, few-shot)"));
     earlier.appendChild(conversation(p.slice(0, -1)));
     box.appendChild(earlier);
-    box.appendChild(conversation(p.slice(-1), "prompt"));
+    box.appendChild(conversation(p.slice(-1), "last"));
     return box;
   }
   function outcome(s) {
@@ -155,9 +168,9 @@
   // What the search box looks in: ids, answers, the last prompt turn, completion, transcript.
   function sampleText(s) {
     var parts = [s.id, shown(s.a), shown(s.g), txt(s.c), s.err || ""];
-    if (Array.isArray(s.p)) { if (s.p.length) parts.push(txt(s.p[s.p.length - 1].content)); }
+    if (Array.isArray(s.p)) { if (s.p.length) parts.push(txt(T[s.p[s.p.length - 1]].content)); }
     else parts.push(txt(s.p));
-    (s.x || []).forEach(function (m) { parts.push(txt(m.content)); });
+    (s.x || []).forEach(function (m) { parts.push(txt(T[m].content)); });
     return parts.join("\n").toLowerCase();
   }
   function flipText(f) { return sampleText(f.b) + "\n" + sampleText(f.c); }
@@ -243,11 +256,22 @@
     render();
   }
 
-  var roots = document.querySelectorAll("[data-browser]");
-  for (var i = 0; i < roots.length; i++) {
-    var spec = data.browsers[roots[i].getAttribute("data-browser")];
-    if (spec) Browser(roots[i], spec);
+  function start(loaded) {
+    data = loaded;
+    S = data.strings;
+    T = data.turns;
+    var roots = document.querySelectorAll("[data-browser]");
+    for (var i = 0; i < roots.length; i++) {
+      var spec = data.browsers[roots[i].getAttribute("data-browser")];
+      if (spec) Browser(roots[i], spec);
+    }
+    window.__reportRenderMs = performance.now();
+    document.body.setAttribute("data-ready", "1");
   }
-  window.__reportRenderMs = performance.now();
-  document.body.setAttribute("data-ready", "1");
+  load().then(start, function (err) {
+    var roots = document.querySelectorAll("[data-browser]");
+    for (var i = 0; i < roots.length; i++) {
+      roots[i].appendChild(el("p", "warn", "Cannot read the samples in this browser: " + err));
+    }
+  });
 })();
