@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from evalkit import __version__
 from evalkit.errors import EXIT_GATE_FAILED, EXIT_OK, EXIT_USER_ERROR, ConfigError, EvalkitError
@@ -39,15 +39,12 @@ def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
     )
     p.add_argument(
         "--tasks",
-        required=True,
         action="append",
         help="comma-separated tasks, e.g. gsm8k,gsm8k:cot_8shot,mmlu:subjects=anatomy (repeatable)",
     )
     p.add_argument("--model-name", help="name shown in tables and the leaderboard")
     p.add_argument("--base-url", help="server URL for openai-compatible backends")
-    p.add_argument(
-        "--api-key-env", default="OPENAI_API_KEY", help="env variable holding the API key"
-    )
+    p.add_argument("--api-key-env", help="env variable holding the API key (OPENAI_API_KEY)")
     p.add_argument(
         "-M", dest="model_args", action="append", metavar="KEY=VALUE", help="backend argument"
     )
@@ -56,24 +53,22 @@ def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
     )
     p.add_argument("--limit", type=int, help="only the first N samples")
     p.add_argument("--sample", type=int, help="a seeded random subset of N samples")
-    p.add_argument("--seed", type=int, default=1234)
-    p.add_argument("--concurrency", type=int, default=32, help="requests in flight (default 32)")
+    p.add_argument("--seed", type=int, help="seed of subsets, few-shot and sampling (1234)")
+    p.add_argument("--concurrency", type=int, help="requests in flight (default 32)")
     p.add_argument(
         "--max-attempts", type=int, help="attempts per request (default: see README, Faults)"
     )
     p.add_argument(
         "--timeout", type=float, help="deadline of one attempt in seconds, whole reply included"
     )
-    p.add_argument(
-        "--max-error-rate", type=float, default=0.0, help="failed share allowed (default 0)"
-    )
+    p.add_argument("--max-error-rate", type=float, help="failed share allowed (default 0)")
     p.add_argument("--max-tokens", type=int, help="override the task's max_tokens")
     p.add_argument("--temperature", type=float, help="override the task's temperature")
     p.add_argument(
         "--data-dir", type=Path, help="local data folder (else $EVALKIT_DATA_DIR, else the hub)"
     )
-    p.add_argument("--tasks-dir", type=Path, action="append", default=[], help="extra task folder")
-    p.add_argument("--output-dir", type=Path, default=Path("results/runs"))
+    p.add_argument("--tasks-dir", type=Path, action="append", help="extra task folder")
+    p.add_argument("--output-dir", type=Path, help="where run folders go (results/runs)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.add_argument(
         "--format",
@@ -85,8 +80,10 @@ def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
     )
     p.add_argument("--cache-dir", type=Path, help="response cache folder")
     p.add_argument("--resume", metavar="RUN|latest", help="continue an interrupted run")
+    p.add_argument("--epochs", type=int, help="ask each sample N times (maj@N, pass@k, mean/std)")
+    p.add_argument("--config", type=Path, metavar="RUN.toml", help="read the run from a run file")
     p.add_argument(
-        "--epochs", type=int, default=1, help="ask each sample N times (maj@N, pass@k, mean/std)"
+        "--print-config", action="store_true", help="print the resolved run file and run nothing"
     )
     p.add_argument("--judge", metavar="PROVIDER/MODEL", help="judge model for judge-scored tasks")
     p.add_argument(
@@ -128,10 +125,11 @@ def _config_from(args: argparse.Namespace) -> RunConfig:
     from pydantic import ValidationError
 
     from evalkit.config import RunConfig, parse_assignments, split_tasks
+    from evalkit.runfile import load as load_runfile
 
-    fields = {
-        "model": args.model or _default_model(),
-        "tasks": tuple(t for group in args.tasks for t in split_tasks(group)),
+    given = {
+        "model": args.model,
+        "tasks": tuple(t for g in args.tasks for t in split_tasks(g)) if args.tasks else None,
         "model_name": args.model_name,
         "base_url": args.base_url,
         "api_key_env": args.api_key_env,
@@ -148,24 +146,41 @@ def _config_from(args: argparse.Namespace) -> RunConfig:
         "temperature": args.temperature,
         # Absolute, so that rescore and resume work from any working directory.
         "data_dir": args.data_dir.resolve() if args.data_dir else None,
-        "tasks_dir": tuple(p.resolve() for p in args.tasks_dir),
+        "tasks_dir": tuple(p.resolve() for p in args.tasks_dir) if args.tasks_dir else None,
         "output_dir": args.output_dir,
-        "cache": not args.no_cache,
+        "cache": False if args.no_cache else None,
         "cache_dir": args.cache_dir,
         "epochs": args.epochs,
         "judge": args.judge,
         "judge_args": parse_assignments(args.judge_args, "-J"),
         "baseline_run": args.baseline_run.resolve() if args.baseline_run else None,
     }
-    for key in ("max_attempts", "timeout_s"):  # not given: RunConfig's default
-        if fields[key] is None:
-            del fields[key]
+    fields = merged_fields(load_runfile(args.config) if args.config else {}, given)
+    if "model" not in fields:
+        fields["model"] = _default_model()
+    if "tasks" not in fields:
+        raise ConfigError("--tasks is missing: name at least one task (see 'evalkit list tasks')")
     try:
         return RunConfig(**fields)
     except ValidationError as exc:
         err = exc.errors()[0]
         name = str(err["loc"][0]).replace("_s", "").replace("_", "-") if err["loc"] else "config"
         raise ConfigError(f"invalid --{name}: {err['msg']}") from None
+
+
+def merged_fields(from_file: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """A run file's fields overridden by the flags given (``-T``/``-M``/``-J`` key by key).
+
+    A flag not given (``None``, or an empty ``-T`` list) leaves the file's value, else
+    RunConfig's default.
+    """
+    fields = dict(from_file)
+    for key, value in given.items():
+        if isinstance(value, dict):
+            fields[key] = {**fields.get(key, {}), **value}
+        elif value is not None:
+            fields[key] = value
+    return fields
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -176,6 +191,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = _config_from(args)
     if not config.tasks:
         raise ConfigError("--tasks is empty: name at least one task (see 'evalkit list tasks')")
+    if args.print_config:
+        from evalkit.records.io import recorded_config
+        from evalkit.runfile import dumps
+
+        sys.stdout.write(dumps(recorded_config(config)))
+        return EXIT_OK
     outcomes = run(config, display=make_display(args.quiet), resume=args.resume)
     if not args.quiet or args.format:
         show_results([o.run_dir for o in outcomes], args.format)

@@ -16,7 +16,8 @@ from pathlib import Path
 from evalkit.engine.display import Display
 from evalkit.engine.pipeline import Engine, pipeline
 from evalkit.records.io import RunRecord
-from evalkit.records.lifecycle import RunFolder, summary_line
+from evalkit.records.lifecycle import RunFolder
+from evalkit.reports.units import summary_line
 from evalkit.task.plan import TaskPlan
 from evalkit.types import Request, Sample, SampleResult
 

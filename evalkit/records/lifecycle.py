@@ -205,20 +205,6 @@ class RunFolder:
         return final
 
 
-def summary_line(record: RunRecord, run_dir: Path) -> str:
-    """One line about a finished task: primary metric with its CI, counts, folder."""
-    primary = record.primary()
-    name = record.task.get("primary_metric")
-    shown = (
-        f"{name} {primary['mean']:.4f} [{primary['ci_low']:.4f}, {primary['ci_high']:.4f}]"
-        if primary and primary.get("mean") is not None
-        else f"{name} n/a"
-    )
-    c = record.counts
-    counts = f"n={c['scored']}  errors={c['errors']}  no-answer={c['no_answer']}"
-    return f"{shown}  {counts}  truncated={c['truncated']}  → {run_dir}"
-
-
 def check_error_rates(folders: Sequence[tuple[Path, RunRecord]], max_rate: float) -> None:
     """Raise :class:`ErrorRateExceeded` when a task's failed share is above ``max_rate``."""
     for run_dir, record in folders:

@@ -10,11 +10,15 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
 from evalkit.records.io import RunRecord, read_record
+from evalkit.reports.units import format_score
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 TableFormat = Literal["markdown", "csv", "json"]
 INFO_COLUMNS = ("run", "model", "task", "version", "n", "errors", "no_answer", "truncated")
@@ -87,15 +91,6 @@ def build_table(run_dirs: Sequence[Path], by: str | None = None) -> pd.DataFrame
     return pd.DataFrame(rows)
 
 
-def _fmt_score(mean: Any, low: Any, high: Any) -> str:
-    if mean is None or (isinstance(mean, float) and math.isnan(mean)):
-        return "n/a"
-    text = f"{100 * mean:.2f}"
-    if isinstance(low, float) and isinstance(high, float) and not math.isnan(low):
-        text += f" [{100 * low:.2f}, {100 * high:.2f}]"
-    return text
-
-
 def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """Render a plain GitHub markdown table."""
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
@@ -107,17 +102,44 @@ def to_markdown(df: pd.DataFrame) -> str:
     """Render the table with scores as percentages and their 95% CI."""
     if df.empty:
         return "(no runs)\n"
+    plain_cols, metric_cols = _columns(df)
+    return markdown_table(plain_cols + metric_cols, _cells(df, plain_cols, metric_cols))
+
+
+def _columns(df: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """The table's plain columns and its metric columns (those with a CI)."""
     metric_cols = [c for c in df.columns if f"{c}_ci_low" in df.columns]
-    plain_cols = [
-        c for c in df.columns if c not in metric_cols and not c.endswith(("_ci_low", "_ci_high"))
-    ]
-    headers = plain_cols + metric_cols
+    ci = ("_ci_low", "_ci_high")
+    plain = [c for c in df.columns if c not in metric_cols and not c.endswith(ci)]
+    return plain, metric_cols
+
+
+def _cells(df: pd.DataFrame, plain: Sequence[str], metrics: Sequence[str]) -> list[list[str]]:
+    """Every row's cells: plain values as text, metrics as percent with their CI."""
     rows = []
     for rec in df.to_dict(orient="records"):
-        cells = ["" if _missing(rec[c]) else str(rec[c]) for c in plain_cols]
-        cells += [_fmt_score(rec[c], rec[f"{c}_ci_low"], rec[f"{c}_ci_high"]) for c in metric_cols]
+        cells = ["" if _missing(rec[c]) else str(rec[c]) for c in plain]
+        cells += [format_score(rec[c], rec[f"{c}_ci_low"], rec[f"{c}_ci_high"], c) for c in metrics]
         rows.append(cells)
-    return markdown_table(headers, rows)
+    return rows
+
+
+def to_rich(df: pd.DataFrame) -> Table:
+    """The table for a terminal: the same cells as markdown, without the run id column."""
+    from rich.table import Table
+
+    table = Table(title="evalkit results (percent, 95% CI)", title_justify="left")
+    if df.empty:
+        return table
+    plain, metric_cols = _columns(df)
+    shown = [c for c in plain if c != "run"]
+    for c in shown:
+        table.add_column(c, justify="right" if c in INFO_COLUMNS[4:] else "left")
+    for c in metric_cols:
+        table.add_column(c, justify="right", style="bold" if c == metric_cols[0] else None)
+    for cells in _cells(df, shown, metric_cols):
+        table.add_row(*cells)
+    return table
 
 
 def _missing(value: Any) -> bool:
