@@ -13,7 +13,7 @@ Each answered turn is judged twice, once with the model as assistant A and once 
 The baseline is another run's answers to the same samples (``baseline = "run"`` with
 ``--baseline-run RUN``) or the sample's reference answers (``baseline = "reference"``).
 
-Metrics over parsed pairs: ``win_rate`` (win 1, tie 0.5, loss 0: AlpacaEval's raw win rate),
+Metrics over parsed pairs: ``score``, the raw win rate (win 1, tie 0.5, loss 0, as AlpacaEval),
 ``win``, ``tie``, ``loss``, ``consistency`` (the position-consistency rate: the share of pairs
 whose two orders agree), ``turn/1``, ``turn/2`` (win rate per turn); ``judge_parsed`` over all
 pairs; and, over the whole run, ``lc_win_rate`` (:mod:`evalkit.scoring.judge.length_control`).
@@ -29,16 +29,7 @@ from typing import Any, Literal
 from evalkit.scoring import ScoringResources
 from evalkit.scoring.judge.conversation import conversation, judge_fields, references_of
 from evalkit.scoring.judge.length_control import lc_summary
-from evalkit.scoring.judge.mtbench_data import MtBenchPrompts
-from evalkit.scoring.judge.prompts import (
-    JUDGE_PARAMS,
-    OnePrompt,
-    PromptSet,
-    ask_judge,
-    prompt_hashes,
-    rubric_prompt,
-)
-from evalkit.scoring.judge.single import rubric_path
+from evalkit.scoring.judge.prompts import JUDGE_PARAMS, PromptSet, ask_judge, prompt_hashes
 from evalkit.scoring.judge.verdicts import Winner, read_winner
 from evalkit.types import Completion, Message, Request, Sample, Score
 
@@ -73,16 +64,16 @@ def pair_score(pairs: Sequence[dict[str, Any]], details: dict[str, Any]) -> Scor
     n = len(parsed)
     prefs = [p["preference"] for p in parsed]
     metrics: dict[str, float] = {
-        "win_rate": sum(prefs) / n,
+        "score": sum(prefs) / n,
         "consistency": sum(1.0 for p in parsed if p["consistent"]) / n,
         **{str(k): sum(1.0 for p in parsed if p["outcome"] == k) / n for k in PREFERENCE},
         **{f"turn/{p['turn']}": float(p["preference"]) for p in parsed},
         "judge_parsed": share,
     }
-    weights = {k: float(n) for k in ("win_rate", "consistency", *PREFERENCE)}
+    weights = {k: float(n) for k in ("score", "consistency", *PREFERENCE)}
     weights["judge_parsed"] = float(len(pairs))
     answer = " / ".join(p["outcome"] for p in parsed)
-    return Score(metrics["win_rate"], answer, None, metrics, weights, details)
+    return Score(metrics["score"], answer, None, metrics, weights, details)
 
 
 def _pair(turn: int, replies: tuple[str, str], model: str, base: str) -> dict[str, Any]:
@@ -169,23 +160,3 @@ class PairwiseScorer:
     def summarize(self, lines: Sequence[Mapping[str, Any]], seed: int) -> dict[str, Any]:
         """Run-level metrics: the length-controlled win rate over every parsed pair."""
         return lc_summary(lines, seed)
-
-
-def _against(params: Mapping[str, Any]) -> Against:
-    value = str(params.get("baseline", "run"))
-    if value not in ("run", "reference"):
-        from evalkit.errors import ConfigError
-
-        raise ConfigError(f"pairwise: baseline must be 'run' or 'reference', got '{value}'")
-    return "run" if value == "run" else "reference"
-
-
-def make_mtbench_pair_scorer(params: Mapping[str, Any]) -> PairwiseScorer:
-    """``scorer = "mtbench_pair"``: FastChat's pairwise prompts (``pair-v2``, ``pair-math-v1``)."""
-    return PairwiseScorer(MtBenchPrompts("pair"), _against(params))
-
-
-def make_pairwise_scorer(params: Mapping[str, Any]) -> PairwiseScorer:
-    """``scorer = "judge_pairwise"``: the pairwise rubric named by ``pair_rubric``."""
-    prompt = rubric_prompt(rubric_path(str(params.get("pair_rubric", "pairwise.jinja"))))
-    return PairwiseScorer(OnePrompt(prompt), _against(params))

@@ -17,20 +17,11 @@ sample's ``details["judgments"]``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from evalkit.scoring import ScoringResources
 from evalkit.scoring.judge.conversation import conversation, judge_fields, references_of
-from evalkit.scoring.judge.mtbench_data import MtBenchPrompts
-from evalkit.scoring.judge.prompts import (
-    JUDGE_PARAMS,
-    OnePrompt,
-    PromptSet,
-    ask_judge,
-    prompt_hashes,
-    rubric_prompt,
-)
+from evalkit.scoring.judge.prompts import JUDGE_PARAMS, PromptSet, ask_judge, prompt_hashes
 from evalkit.scoring.judge.verdicts import read_rating
 from evalkit.types import Completion, Message, Request, Sample, Score
 
@@ -101,27 +92,3 @@ class RatingScorer:
             for turn, (req, p, reply) in enumerate(zip(requests, chosen, replies, strict=True), 1)
         ]
         return rating_score(judgments)
-
-
-def make_mtbench_scorer(params: Mapping[str, Any]) -> RatingScorer:
-    """``scorer = "mtbench"``: FastChat's single-answer prompts, rated 1-10."""
-    return RatingScorer(MtBenchPrompts("single"))
-
-
-def make_rating_scorer(params: Mapping[str, Any]) -> RatingScorer:
-    """``scorer = "judge_rating"``: the rubric template named by ``rubric`` (a jinja2 file).
-
-    A relative path is looked up in the current folder, then in the built-in ``judged`` task's
-    folder (its ``rubric.jinja`` and ``rubric_reference.jinja``).
-    """
-    return RatingScorer(OnePrompt(rubric_prompt(rubric_path(str(params.get("rubric", ""))))))
-
-
-def rubric_path(name: str) -> Path:
-    """Where a ``rubric`` parameter points: as given, else in the built-in ``judged`` task."""
-    from evalkit.task.spec import packaged_tasks_dir
-
-    path = Path(name)
-    if path.is_absolute() or path.is_file():
-        return path
-    return packaged_tasks_dir() / "judged" / path
