@@ -106,6 +106,14 @@ def _summaries(metrics: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
     return {k: v for k, v in metrics.items() if isinstance(v, Mapping) and "mean" in v}
 
 
+def _spread(summary: Mapping[str, Any]) -> str | None:
+    """The per-epoch means of a ``<metric>:epochs`` entry (``--epochs N``) and their SD."""
+    per_epoch = summary.get("per_epoch")
+    if not isinstance(per_epoch, list):
+        return None
+    return f"per epoch {', '.join(pct(x) for x in per_epoch)}; SD {pct(summary.get('std'))}"
+
+
 def metric_rows(record: RunRecord) -> list[dict[str, Any]]:
     """Return the headline metrics, the task's primary metric first, then by name."""
     primary = str(record.task.get("primary_metric", ""))
@@ -116,7 +124,7 @@ def metric_rows(record: RunRecord) -> list[dict[str, Any]]:
             "name": name,
             "primary": name == primary,
             "mean": pct(summaries[name].get("mean")),
-            "ci": interval(summaries[name]),
+            "ci": _spread(summaries[name]) or interval(summaries[name]),
             "stderr": pct(summaries[name].get("stderr")),
             "n": summaries[name].get("n", "—"),
             "width": width(summaries[name].get("mean")),

@@ -179,7 +179,18 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     mmlu = pipeline_run(
         root / "mmlu", "mmlu", "--model", "mock/fixed", "-M", "text=The answer is B"
     )
+    epochs = pipeline_run(
+        root / "epochs",
+        "gsm8k",
+        "--model",
+        "mock/fixed",
+        "-M",
+        "text=The answer is 25.",
+        "--epochs",
+        "4",
+    )
     return {
+        "epochs": epochs,
         "base": base,
         "cand": cand,
         "mmlu": mmlu,

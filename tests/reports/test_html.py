@@ -12,7 +12,7 @@ import pytest
 
 from evalkit.cli import main
 from evalkit.errors import ConfigError
-from evalkit.records.io import read_samples
+from evalkit.records.io import read_record, read_samples
 from evalkit.reports.html import run_report, write_report
 from evalkit.reports.html_payload import StringTable, sample_entry, sample_flags, script_json
 
@@ -131,6 +131,19 @@ def test_long_context_heatmap_and_pass_at_k(runs):
     assert rows == [("1", "91.7"), ("4", "100.0")]
 
 
+def test_epochs_run_shows_its_pass_at_k_and_spread(runs):
+    record = read_record(runs["epochs"])
+    html = run_report(runs["epochs"])
+    passk = re.search(r'<table class="data passk">(.*?)</table>', html, re.S).group(1)
+    rows = re.findall(r'<tr><td class="num">(\d+)</td><td class="num">([^<]*)</td>', passk)
+    ks = sorted(int(k.split("@")[1]) for k in record.metrics if k.startswith("pass@"))
+    assert [int(k) for k, _ in rows] == ks == [1, 2, 4]
+    assert [v for _, v in rows] == [f"{100 * record.metrics[f'pass@{k}']['mean']:.1f}" for k in ks]
+    assert "per epoch 10.0, 10.0, 10.0, 10.0; SD 0.0" in html
+    samples = blob(html)["browsers"]["samples"]["items"]
+    assert len(samples) == 40 and sorted({s.get("ep", 0) for s in samples}) == [0, 1, 2, 3]
+
+
 def test_write_report_forms_and_refusals(runs, tmp_path):
     assert write_report([runs["base"]], tmp_path / "one.html") == [tmp_path / "one.html"]
     assert write_report([runs["base"], runs["cand"]], tmp_path / "diff.html") == [
@@ -168,7 +181,7 @@ def test_cli_report_and_site(runs, tmp_path, capsys):
     assert main(["report", str(runs["root"]), "-o", str(tmp_path / "site")]) == 0
     index = (tmp_path / "site" / "index.html").read_text()
     pages = sorted(p.name for p in (tmp_path / "site" / "runs").iterdir())
-    assert len(pages) == 5 and all(f'href="runs/{p}"' in index for p in pages)
+    assert len(pages) == len(list(runs["root"].rglob("run.json"))) and all(f'href="runs/{p}"' in index for p in pages)
     capsys.readouterr()
     assert main(["report", str(tmp_path / "nowhere"), "-o", str(tmp_path / "x")]) == 2
     assert "nowhere" in capsys.readouterr().err
