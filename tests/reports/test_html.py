@@ -144,6 +144,19 @@ def test_epochs_run_shows_its_pass_at_k_and_spread(runs):
     assert len(samples) == 40 and sorted({s.get("ep", 0) for s in samples}) == [0, 1, 2, 3]
 
 
+def test_a_run_still_running_is_reported_with_a_warning(runs, tmp_path):
+    import shutil
+
+    from evalkit.records.io import write_record
+
+    run = tmp_path / "running"
+    shutil.copytree(runs["base"], run)
+    write_record(run, read_record(run).model_copy(update={"status": "running"}))
+    html = run_report(run)
+    assert "This run is running: the numbers cover only the samples on disk." in html
+    assert len(blob(html)["browsers"]["samples"]["items"]) == len(read_samples(run))
+
+
 def test_write_report_forms_and_refusals(runs, tmp_path):
     assert write_report([runs["base"]], tmp_path / "one.html") == [tmp_path / "one.html"]
     assert write_report([runs["base"], runs["cand"]], tmp_path / "diff.html") == [
@@ -181,7 +194,8 @@ def test_cli_report_and_site(runs, tmp_path, capsys):
     assert main(["report", str(runs["root"]), "-o", str(tmp_path / "site")]) == 0
     index = (tmp_path / "site" / "index.html").read_text()
     pages = sorted(p.name for p in (tmp_path / "site" / "runs").iterdir())
-    assert len(pages) == len(list(runs["root"].rglob("run.json"))) and all(f'href="runs/{p}"' in index for p in pages)
+    assert len(pages) == len(list(runs["root"].rglob("run.json")))
+    assert all(f'href="runs/{p}"' in index for p in pages)
     capsys.readouterr()
     assert main(["report", str(tmp_path / "nowhere"), "-o", str(tmp_path / "x")]) == 2
     assert "nowhere" in capsys.readouterr().err

@@ -145,3 +145,15 @@ def test_pages_of_a_large_run_embedded_gzipped(synthetic_run, tmp_path, page):
     expect(samples.locator("details.item")).to_have_count(30)
     expect(samples.locator("button.next")).to_be_disabled()
     expect(samples.locator("details.item .sid").first).to_have_text("s0100")
+
+
+def test_long_context_heatmap_and_pass_at_k_tables_render(runs, tmp_path, page):
+    report([runs["long"]], tmp_path / "long.html", page)
+    heatmap = page.locator("#heatmap table.heatmap")
+    expect(heatmap.locator("tbody tr")).to_have_count(2)  # depths 0 and 50
+    expect(heatmap.locator("thead th")).to_have_text(["depth \\ length", "1000", "4000", "16000"])
+    expect(heatmap.locator("tbody tr").nth(1).locator("td").nth(2)).to_have_text("50.0")
+    expect(page.locator("#pass-at-k table.passk tbody tr")).to_have_count(2)
+    samples = page.locator("[data-browser='samples']")
+    samples.locator("details.item summary").first.click()
+    expect(samples.locator("details.item").first.locator("dl.kv").last).to_contain_text("depth")
