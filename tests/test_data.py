@@ -78,6 +78,6 @@ def test_entry_point_task_folders_are_discovered(tmp_path, monkeypatch, fixture_
         def load(self):
             return str(fixture_tasks)
 
-    monkeypatch.setattr(tasks_module, "entry_points", lambda group: [FakeEntryPoint()] if group == "evalkit.task.spec" else [])
+    monkeypatch.setattr(tasks_module, "entry_points", lambda group: [FakeEntryPoint()] if group == "evalkit.tasks" else [])
     assert "echo_exact" in discover()
     json.dumps(sorted(discover()))

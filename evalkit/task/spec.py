@@ -3,7 +3,7 @@
 A task is a folder holding ``task.toml``, jinja2 templates, a README, and optionally
 ``adapter.py`` (one typed function turning a dataset row into a :class:`~evalkit.types.Sample`).
 Tasks are found in evalkit's packaged ``tasks/``, in folders given with ``--tasks-dir``, and in
-packages that declare an ``evalkit.task.spec`` entry point pointing at a folder of task folders.
+packages that declare an ``evalkit.tasks`` entry point pointing at a folder of task folders.
 
 Variants are named parameter sets of one task (``gsm8k:cot_8shot``); ``-T key=value`` overrides
 any declared parameter. Unknown parameters are refused, so a typo never silently changes a run.
@@ -170,7 +170,7 @@ def packaged_tasks_dir() -> Path:
 
 def _entry_point_dirs() -> list[Path]:
     dirs = []
-    for ep in entry_points(group="evalkit.task.spec"):
+    for ep in entry_points(group="evalkit.tasks"):
         target = ep.load()
         dirs.append(Path(target() if callable(target) else str(target)))
     return dirs
