@@ -142,7 +142,7 @@ def pass_at_k(record: RunRecord) -> list[dict[str, Any]]:
             families.setdefault(match["prefix"], []).append((int(match["k"]), summary))
     return [
         {
-            "title": f"{prefix}pass@k",
+            "title": f"{prefix}pass@k" if prefix else "",
             "rows": [
                 {"k": k, "mean": pct(s.get("mean")), "ci": interval(s), "n": s.get("n", "—")}
                 | {"width": width(s.get("mean"))}
@@ -177,8 +177,8 @@ def group_tables(record: RunRecord) -> list[dict[str, Any]]:
             if name.startswith(f"{key}/") and isinstance(values, Mapping)
         }
         rows = []
-        for label, per in groups.items():
-            s = _summaries(per).get(metric, {})
+        for label in _axis(set(groups)):  # numeric labels (lengths, levels) in numeric order
+            s = _summaries(groups[label]).get(metric, {})
             extra = [pct((values.get(label) or {}).get(metric)) for values in nested.values()]
             rows.append(
                 {"label": str(label), "n": s.get("n", "—"), "mean": pct(s.get("mean"))}

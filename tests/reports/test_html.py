@@ -129,6 +129,8 @@ def test_long_context_heatmap_and_pass_at_k(runs):
     passk = re.search(r'<table class="data passk">(.*?)</table>', html, re.S).group(1)
     rows = re.findall(r'<tr><td class="num">(\d+)</td><td class="num">([^<]*)</td>', passk)
     assert rows == [("1", "91.7"), ("4", "100.0")]
+    lengths = re.search(r'<table class="data groups" data-group="length">(.*?)</table>', html, re.S)
+    assert re.findall(r"<tr><td>(\d+)</td>", lengths.group(1)) == ["1000", "4000", "16000"]
 
 
 def test_epochs_run_shows_its_pass_at_k_and_spread(runs):
