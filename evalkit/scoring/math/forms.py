@@ -10,7 +10,8 @@ for a prediction; ``None`` means "not this form, compare mathematically".
   is not accepted: the question asked for base 8. A plain gold number never equals a based
   prediction unless its base is 10.
 - Prose (``\text{Evelyn}``, ``\text{even}``): equal when the words match, ignoring case,
-  ``\text{}`` wrappers and spacing.
+  ``\text{}`` wrappers and spacing; any gold written as one ``\text{…}`` (``\text{June 20}``,
+  ``\text{4:30 p.m.}``) likewise, and a list of letters there is a set (``\text{B, E, G}``).
 """
 
 from __future__ import annotations
@@ -82,6 +83,31 @@ def prose_verdict(gold: str, pred: str) -> bool | None:
     if "\\" in gold_words or not _PROSE.fullmatch(gold_words) or not _is_prose(gold):
         return None
     return _plain(pred).casefold() == gold_words.casefold()
+
+
+_WHOLE_TEXT = re.compile(
+    r"\\(?:text|textbf|textrm|textnormal|mbox|mathrm|textsf)\{([^{}]{1,200})\}"
+)
+_LETTER_LIST = re.compile(r"\(?[A-Z]\)?(?:,\(?[A-Z]\)?)+")
+
+
+def _squeezed(text: str) -> str:
+    return "".join(text.split()).rstrip(".").casefold()
+
+
+def text_verdict(gold: str, pred: str) -> bool | None:
+    r"""Compare a gold written as one ``\text{…}`` (``\text{June 20}``, ``\text{A,C,F}``).
+
+    Equal when the words are, ignoring spaces, case and a final period; a list of letters
+    (the statements that are true) is a set: ``\text{B, E, G}`` = ``E, B, G``.
+    """
+    whole = _WHOLE_TEXT.fullmatch(gold.strip())
+    if whole is None:
+        return None
+    gold_text, pred_text = _squeezed(whole.group(1)), _squeezed(_plain(pred))
+    if _LETTER_LIST.fullmatch(gold_text.upper()) and _LETTER_LIST.fullmatch(pred_text.upper()):
+        return set(re.findall(r"[a-z]", gold_text)) == set(re.findall(r"[a-z]", pred_text))
+    return gold_text == pred_text
 
 
 def _is_prose(gold: str) -> bool:

@@ -91,9 +91,11 @@ _UNIT_WORDS = (
     "gallons?|liters?|litres?|students|people|ways|points|sq|square|cubic"
 )
 _TRAILING_UNIT = re.compile(
-    rf"(?<=[\d}}).\s])\s+(?:{_UNIT_WORDS})(?:\s+(?:{_UNIT_WORDS}))*(?:\s*\^\s*\{{?[23]\}}?)?\s*$"
+    rf"(?<=[\w}}).\s])\s+(?:{_UNIT_WORDS})(?:\s+(?:{_UNIT_WORDS}))*(?:\s*\^\s*\{{?[23]\}}?)?\s*$"
 )
 _UNIT_TAIL = 200
+_COUNTED = re.compile(r"(-?\d[\d,]*(?:\.\d+)?)(?: [a-z]{2,20}){1,3}")
+"""``9 multiples``, ``65 children tickets``: a number and the plain words that count it."""
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
@@ -209,4 +211,5 @@ def normalize_answer(text: str, percent: PercentReading = "number") -> str:
     text = re.sub(r"\s+", " ", text).strip()
     if text.startswith("="):
         text = text[1:].strip()
-    return _join_thousands(text)
+    counted = _COUNTED.fullmatch(text)
+    return _join_thousands(counted.group(1) if counted else text)

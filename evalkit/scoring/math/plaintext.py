@@ -8,7 +8,9 @@ it means, and only where the reading is unambiguous:
   ``abs(x)`` → ``|x|``;
 - words for constants: ``pi`` (also glued to a coefficient, ``2pi``, ``3pi/4``) → ``\pi``;
   ``inf``, ``infinity``, ``oo`` → ``\infty``;
-- ``U`` between two intervals → ``\cup``: ``(-inf, 2) U (3, inf)``;
+- ``U`` between two intervals → ``\cup``: ``(-inf, 2) U (3, inf)``, ``{-1} U [0, 7)`` (plain
+  braces beside a union are a set);
+- ``45 degrees`` → ``45^\circ`` (so lists and trig arguments read it too);
 - ASCII relations: ``!=`` → ``\neq`` (``>=`` and ``<=`` are read by the parser as they are);
 - a mixed number written with a space or "and", ``2 1/2`` / ``2 and 1/2`` →
   ``2\frac{1}{2}`` (a proper fraction only: ``2 3/2`` is left alone and fails to parse, as two
@@ -36,7 +38,12 @@ _LOG_BASE = re.compile(_NOT_AFTER + r"log_?(\d{1,3})(?=\()")
 _CUBE_ROOT = re.compile(_NOT_AFTER + r"cbrt(?=[ ]?[({])")
 _PI = re.compile(_NOT_AFTER + r"(?:pi|Pi|PI)" + _NOT_BEFORE)
 _INFINITY = re.compile(_NOT_AFTER + r"(?:[Ii]nfinity|[Ii]nf|oo)" + _NOT_BEFORE)
-_UNION = re.compile(r"(?<=[)\]])[ ]?U[ ]?(?=[(\[])")
+_UNION = re.compile(r"(?<=[)\]}])[ ]?U[ ]?(?=[(\[{])")
+_SET_BESIDE_UNION = re.compile(
+    # {-1} U [0, 7): plain braces beside a union are a set, not a group
+    r"(?<![\\^_A-Za-z}])\{([^{}]{1,200})\}(?= \\cup)|(?<=\\cup )\{([^{}]{1,200})\}"
+)
+_DEGREE_WORD = re.compile(r"(?<=\d) ?degrees?(?![A-Za-z])")
 _NOT_EQUAL = re.compile(r"!=(?!=)|=/=|<>")
 _MIXED = re.compile(r"(?<![\d.,/^_])(-?\d{1,9})(?: | and )(\d{1,9})/(\d{1,9})(?![\d./^])")
 _MEMBER_OF = re.compile(r"(?<=[A-Za-z]) (?:is )?in (?=[(\[{]|\\\{|\\mathbb)")
@@ -75,6 +82,8 @@ def rewrite_plain_text(text: str) -> str:
     text = _PI.sub(r"\\pi ", text)
     text = _INFINITY.sub(r"\\infty ", text)
     text = _UNION.sub(r" \\cup ", text)
+    text = _SET_BESIDE_UNION.sub(lambda m: "\\{" + (m.group(1) or m.group(2)) + "\\}", text)
+    text = _DEGREE_WORD.sub(r"^\\circ ", text)
     text = _NOT_EQUAL.sub(r" \\neq ", text)
     text = _MIXED.sub(_mixed, text)
     text = _BASE_PARENS.sub(r"\1_", text)

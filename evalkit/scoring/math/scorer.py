@@ -79,7 +79,7 @@ from evalkit.errors import ConfigError
 from evalkit.scoring.math.compare import answers_equal
 from evalkit.scoring.math.errors import AnswerError
 from evalkit.scoring.math.extract import extract_answers
-from evalkit.scoring.math.forms import based_verdict, choice_verdict, prose_verdict
+from evalkit.scoring.math.forms import based_verdict, choice_verdict, prose_verdict, text_verdict
 from evalkit.scoring.math.normalize import PercentReading, normalize_answer
 from evalkit.scoring.math.parse import parse_answer
 from evalkit.scoring.math.pool import DEFAULT_TIMEOUT_S, MathChecker, Verdict, shared_checker
@@ -103,7 +103,7 @@ def _equiv(
         return True
     if not pred_text or not gold_text:
         return False
-    for form in (choice_verdict, based_verdict, prose_verdict):
+    for form in (choice_verdict, based_verdict, prose_verdict, text_verdict):
         verdict = form(gold_text, pred_text)
         if verdict is not None:
             return verdict

@@ -50,7 +50,8 @@ _NUMBER_WORDS = (
     r"fourths?|fifths?|sixths?|sevenths?|eighths?|ninths?|tenths?|negative|minus"
 )
 _MATH_WORDS = (
-    r"sqrt|cbrt|pi|infinity|inf|oo|sin|cos|tan|cot|sec|csc|ln|log|exp|U|or|and|percent|per cent|pct"
+    r"sqrt|cbrt|pi|infinity|inf|oo|sin|cos|tan|cot|sec|csc|ln|log|exp|U|or|and|percent|"
+    r"per cent|pct|degrees|degree"
 )
 _PLAIN = re.compile(
     r"(?:[-+*/^_=<>!|()\[\]{}\\\d.,;:%'√π∞±°\u2212∈∪∩≤≥≠×÷·⋅ℝ∅²³½¼¾⅓⅔ \t]|\\?\$(?=\d)"
@@ -189,7 +190,9 @@ def read_value(text: str) -> str | None:
     whole = _PLAIN.fullmatch(sentence)
     if whole is not None and _plain_value(sentence) is not None:
         return _plain_value(sentence)
-    stated = _after_cue(sentence) or _plain_value(sentence) or _sole_number(sentence)
+    stated = _after_cue(sentence) or _plain_value(sentence)
+    if not stated and len(sentence.split()) > 4:  # "June 20" is a prose answer, not 20
+        stated = _sole_number(sentence)
     if stated:
         return stated
     cues = list(CUE.finditer(sentence))
