@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -201,11 +201,11 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="session")
-def synthetic_run(runs: dict[str, Path]) -> Callable[[Path, int], Path]:
-    """Make a run folder of ``n`` hand-written samples, every other one correct."""
+def synthetic_run(runs: dict[str, Path]) -> Callable[[Path, Sequence[float]], Path]:
+    """Make a run folder of hand-written samples with the given scores (0 or 1 each)."""
 
-    def make(path: Path, n: int) -> Path:
-        lines = [line(i, float(i % 2)) for i in range(n)]
+    def make(path: Path, scores: Sequence[float]) -> Path:
+        lines = [line(i, score) for i, score in enumerate(scores)]
         return handwritten_run(runs["base"], path, lines, [])
 
     return make

@@ -220,3 +220,16 @@ def test_gate_html_carries_the_verdict(runs, tmp_path, capsys):
     html = out.read_text()
     assert "evalkit gate passed" in html and '<td class="good">pass</td>' in html
     assert str(out) in capsys.readouterr().out
+
+
+def test_gate_html_of_a_regression_names_the_failed_task(synthetic_run, tmp_path, capsys):
+    base = synthetic_run(tmp_path / "base", [1.0] * 40)
+    cand = synthetic_run(tmp_path / "cand", [1.0] * 10 + [0.0] * 30)
+    out = tmp_path / "gate.html"
+    argv = ["gate", "--baseline", str(base), "--candidate", str(cand), "--html", str(out)]
+    assert main(argv) == 1  # the page is written before the gate fails the job
+    html = out.read_text()
+    assert '<span class="badge lost">FAIL</span> evalkit gate failed: 1 of 1 task regressed' in html
+    assert '<td class="bad">regressed</td>' in html
+    assert blob(html)["browsers"]["flips-0"]["filters"] == [["lost", "lost"], ["gained", "gained"]]
+    assert len(blob(html)["browsers"]["flips-0"]["items"]) == 30
