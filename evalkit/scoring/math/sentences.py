@@ -54,13 +54,16 @@ _MATH_WORDS = (
     r"per cent|pct|degrees|degree"
 )
 _PLAIN = re.compile(
-    r"(?:[-+*/^_=<>!|()\[\]{}\\\d.,;:%'√π∞±°\u2212∈∪∩≤≥≠×÷·⋅ℝ∅²³½¼¾⅓⅔ \t]|\\?\$(?=\d)"
+    # Environments and text groups first: at a backslash the first alternative that fits wins.
+    r"(?:\\(?:begin|end)\{[A-Za-z]{1,12}\*?\}|\\text\{[^{}$]{0,60}\}"
+    r"|[-+*/^_=<>!|()\[\]{}\\\d.,;:%'√π∞±°\u2212∈∪∩≤≥≠×÷·⋅ℝ∅²³½¼¾⅓⅔& \t]|\\?\$(?=\d)"
     r"|(?<![A-Za-z])(?i:" + _NUMBER_WORDS + "|" + _MATH_WORDS + r")(?![A-Za-z])"
     r"|(?<![A-Za-z])[A-Za-z](?![A-Za-z])|(?<=\\)[A-Za-z]+"
     r"|(?<![A-Za-z])in(?= ?[(\[{\\])|(?i:all real numbers|the real numbers|all reals))+"
 )
 _MATHY = re.compile(
-    r"[\d\\√π∞]|\b(?:sqrt|pi|inf|infinity|oo|reals?)\b|(?:^|\s)[A-Za-z](?:\s|$)", re.IGNORECASE
+    r"[\d\\√π∞]|\b(?:sqrt|pi|inf|infinity|oo|reals?)\b|(?<![A-Za-z])[A-Za-z](?![A-Za-z])",
+    re.IGNORECASE,
 )
 _NUMBER_TOKEN = re.compile(
     r"-?\d+(?:[.,]\d+)*|(?<![A-Za-z])(?i:"
