@@ -22,7 +22,8 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from conftest import REPO
+
+REPO = Path(__file__).resolve().parent.parent
 
 README = REPO / "README.md"
 STEP = re.compile(r"^dev: \[(\d+)/(\d+)\] (.*?): (done, skipped|would run: .*)$")
