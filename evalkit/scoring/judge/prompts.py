@@ -14,12 +14,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
 import jinja2
+import jinja2.meta
 
 from evalkit.errors import ConfigError
 from evalkit.scoring import ModelCall
@@ -30,6 +32,8 @@ JUDGE_PARAMS = GenerateParams(max_tokens=2048, temperature=0.0, seed=0)
 """The judge's generation parameters: FastChat judges with temperature 0 and 2,048 tokens."""
 
 Kind = Literal["format", "jinja"]
+FIELD_NAMES = re.compile(r"reference|(question|answer|answer_[ab]|ref_answer)(_\d+)?")
+"""The fields a judge prompt may use (:func:`evalkit.scoring.judge.conversation.judge_fields`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,9 +104,15 @@ def rubric_prompt(path: Path) -> JudgePrompt:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"rubric template '{path}': cannot read it ({exc})") from None
     try:
-        _sandbox().parse(text)
+        names = jinja2.meta.find_undeclared_variables(_sandbox().parse(text))
     except jinja2.TemplateSyntaxError as exc:
         raise ConfigError(f"rubric template '{path}': line {exc.lineno}: {exc.message}") from None
+    unknown = sorted(n for n in names if not FIELD_NAMES.fullmatch(n))
+    if unknown:
+        raise ConfigError(
+            f"rubric template '{path}': unknown field '{unknown[0]}' (fields: question, answer, "
+            "reference, answer_a, answer_b, question_1, answer_1, ref_answer_1 ...)"
+        )
     return JudgePrompt(path.name, "", text, "jinja")
 
 
