@@ -36,6 +36,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from evalkit.records.summary import NO_ANSWER_REASONS
 from evalkit.reports.compare import Flip
 
 Status = Literal["correct", "wrong", "no_answer", "error", "truncated"]
@@ -102,12 +103,13 @@ def sample_flags(line: Mapping[str, Any], metric: str) -> list[Status]:
     """Classify one sample line for the browser's filters.
 
     A failed sample is ``error``; a scored one is ``correct`` with full credit on ``metric`` and
-    ``wrong`` otherwise (partial credit included). ``no_answer`` (nothing extracted) and
-    ``truncated`` (stopped at ``max_tokens``) are added where they apply.
+    ``wrong`` otherwise (partial credit included). ``no_answer`` (the scorer found no answer,
+    counted as ``counts.no_answer`` in run.json) and ``truncated`` (stopped at ``max_tokens``)
+    are added where they apply.
 
     Example:
         >>> sample_flags({"error": None, "score": 0.0, "answer": None,
-        ...               "finish_reason": "length"}, "accuracy")
+        ...               "reason": "no_answer_found", "finish_reason": "length"}, "accuracy")
         ['wrong', 'no_answer', 'truncated']
     """
     flags: list[Status] = []
@@ -116,7 +118,7 @@ def sample_flags(line: Mapping[str, Any], metric: str) -> list[Status]:
     else:
         value = sample_value(line, metric)
         flags.append("correct" if value is not None and value >= 1.0 else "wrong")
-        if line.get("answer") is None:
+        if line.get("answer") is None and line.get("reason") in NO_ANSWER_REASONS:
             flags.append("no_answer")
     if line.get("finish_reason") == "length":
         flags.append("truncated")

@@ -123,6 +123,7 @@ def metric_rows(record: RunRecord) -> list[dict[str, Any]]:
         {
             "name": name,
             "primary": name == primary,
+            "sub": "/" in name,  # a breakdown (IFEval's per-instruction rates): folded away
             "mean": pct(summaries[name].get("mean")),
             "ci": _spread(summaries[name]) or interval(summaries[name]),
             "stderr": pct(summaries[name].get("stderr")),

@@ -7,6 +7,7 @@ import gzip
 import hashlib
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -36,15 +37,25 @@ def blob(html: str) -> dict:
         ({"score": 1.0, "answer": "4"}, ["correct"]),
         ({"score": 0.0, "answer": "5"}, ["wrong"]),
         ({"score": 0.5, "answer": "5"}, ["wrong"]),
-        ({"score": 0.0, "answer": None}, ["wrong", "no_answer"]),
+        ({"score": 0.0, "answer": None, "reason": "no_answer_found"}, ["wrong", "no_answer"]),
+        ({"score": 0.5, "answer": None, "reason": None}, ["wrong"]),  # IFEval extracts nothing
         (
-            {"score": 0.0, "answer": None, "finish_reason": "length"},
+            {"score": 0.0, "answer": None, "reason": "truncated", "finish_reason": "length"},
             ["wrong", "no_answer", "truncated"],
         ),
         ({"score": None, "answer": None, "error": "HTTP 500"}, ["error"]),
         ({"score": 0.0, "answer": "1", "metrics": {"accuracy": 1.0}}, ["correct"]),
     ],
-    ids=["correct", "wrong", "partial", "no-answer", "truncated", "error", "metric-over-score"],
+    ids=[
+        "correct",
+        "wrong",
+        "partial",
+        "no-answer",
+        "nothing-to-extract",
+        "truncated",
+        "error",
+        "metric-over-score",
+    ],
 )
 def test_sample_flags(fields, flags):
     assert sample_flags({"error": None, "finish_reason": "stop", **fields}, "accuracy") == flags
@@ -159,6 +170,21 @@ def test_a_run_still_running_is_reported_with_a_warning(runs, tmp_path):
     assert len(blob(html)["browsers"]["samples"]["items"]) == len(read_samples(run))
 
 
+@pytest.mark.parametrize("name", ["mmlu", "transcript", "long", "cand"])
+def test_filter_counts_agree_with_the_run_record(runs, name):
+    record = read_record(runs[name])
+    items = blob(run_report(runs[name]))["browsers"]["samples"]["items"]
+    flagged = {
+        f: sum(1 for i in items if f in i["st"]) for f in ("no_answer", "truncated", "error")
+    }
+    counts = record.counts
+    assert flagged == {
+        "no_answer": counts["no_answer"],
+        "truncated": counts["truncated"],
+        "error": counts["errors"],
+    }
+
+
 def test_write_report_forms_and_refusals(runs, tmp_path):
     assert write_report([runs["base"]], tmp_path / "one.html") == [tmp_path / "one.html"]
     assert write_report([runs["base"], runs["cand"]], tmp_path / "diff.html") == [
@@ -233,3 +259,15 @@ def test_gate_html_of_a_regression_names_the_failed_task(synthetic_run, tmp_path
     assert '<td class="bad">regressed</td>' in html
     assert blob(html)["browsers"]["flips-0"]["filters"] == [["lost", "lost"], ["gained", "gained"]]
     assert len(blob(html)["browsers"]["flips-0"]["items"]) == 30
+
+
+def test_published_ifeval_run_folds_its_per_instruction_metrics():
+    baseline = Path(__file__).resolve().parents[2] / "results" / "baseline"
+    runs = [p.parent for p in baseline.glob("*/run.json") if "ifeval" in p.parent.name]
+    if not runs:
+        pytest.skip("no committed IFEval baseline run")
+    html = run_report(runs[0])
+    main_table, folded = html.split('<details class="sub-metrics">', 1)
+    assert "prompt_strict" in main_table and "inst_strict/" not in main_table
+    assert "inst_strict/punctuation:no_comma" in folded.split("</details>", 1)[0]
+    assert "A published copy" in html
