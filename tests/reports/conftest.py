@@ -232,6 +232,8 @@ def browser() -> Iterator[Any]:
         "playwright.sync_api", reason="pip install playwright (dev extra)"
     )
     executable = chromium_path()
+    # Waits are for conditions, never for time; the long ceiling only matters on a loaded machine.
+    sync_api.expect.set_options(timeout=30_000)
     with sync_api.sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield chromium
