@@ -10,6 +10,10 @@ Which runs are ranked (the rules are printed under the table as well):
   of sharing a column with numbers they are not comparable with. Within that version, runs whose
   dataset fingerprint or sample set differs from the newest run's are listed as not ranked too.
 * For each (model, column) the newest run wins (see :func:`evalkit.records.runs.newest`).
+* Judge-scored runs (``run.json`` has a ``judge``) get their own table: one column per task label,
+  judge model and (for pairwise runs) baseline model, since scores from different judges or
+  against different baselines do not compare; each header states the scale (a 1-10 rating, or a
+  win rate in percent) and the judge, and they take no part in the average.
 * The average is the unweighted mean over the tasks, shown only for models with every task; its
   95% CI is ``± 1.96 * sqrt(sum stderr²) / k`` (tasks use disjoint items, so they are
   independent). Rows are ordered by the number of tasks, then by the mean over the tasks they
@@ -42,11 +46,17 @@ TEMPLATE = "leaderboard.md.jinja"
 
 @dataclass(frozen=True, slots=True)
 class Column:
-    """One ranked task: its label, the version shown, and the metric."""
+    """One ranked task: its label, the version shown, and the metric.
+
+    Judged columns also name the scale (``1-10`` or ``win rate``), the judge and the baseline.
+    """
 
     label: str
     version: str
     metric: str
+    scale: str = ""
+    judge: str = ""
+    baseline: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +80,8 @@ class Leaderboard:
     columns: tuple[Column, ...]
     rows: tuple[Row, ...]
     excluded: tuple[tuple[Run, str], ...]
+    judged_columns: tuple[Column, ...] = ()
+    judged_rows: tuple[Row, ...] = ()
 
 
 def version_key(version: str) -> tuple[tuple[int, int | str], ...]:
@@ -110,13 +122,50 @@ def _select_column(runs: Sequence[Run]) -> tuple[Column, list[Run], list[tuple[R
             dropped.append((run, "dataset or sample set differs from the newest run of the task"))
         else:
             kept.append(run)
-    metric = str(newest(kept).record.task.get("primary_metric", ""))
-    return Column(runs[0].label, latest, metric), kept, dropped
+    record = newest(kept).record
+    metric = str(record.task.get("primary_metric", ""))
+    judge = record.judge or {}
+    baseline = str((judge.get("baseline") or {}).get("model", ""))
+    column = Column(
+        runs[0].label,
+        latest,
+        metric,
+        str(judge.get("scale", "")),
+        str(judge.get("spec", "")),
+        baseline,
+    )
+    return column, kept, dropped
 
 
 def _rank_key(row: Row) -> tuple[int, float, str]:
     means = [float(_score(r)["mean"]) for r in row.runs if r is not None]
     return (-len(means), -math.fsum(means) / len(means), row.model)
+
+
+def _column_key(run: Run) -> str:
+    """Runs that share a column: a task label, and for judged runs its judge and baseline."""
+    judge = run.record.judge
+    if judge is None:
+        return run.label
+    baseline = (judge.get("baseline") or {}).get("model", "")
+    return f"{run.label}\0{judge.get('spec', '')}\0{baseline}"
+
+
+def _table(
+    groups: dict[str, list[Run]], excluded: list[tuple[Run, str]]
+) -> tuple[tuple[Column, ...], tuple[Row, ...]]:
+    """One table's columns and rows from runs grouped by column; dropped runs go to ``excluded``."""
+    columns, cells = [], {}
+    for key in sorted(groups):
+        column, kept, dropped = _select_column(groups[key])
+        columns.append(column)
+        excluded.extend(dropped)
+        for model in {r.record.model_name() for r in kept}:
+            cells[(model, key)] = newest(r for r in kept if r.record.model_name() == model)
+    keys = sorted(groups)
+    models = sorted({model for model, _ in cells})
+    rows = [Row(m, tuple(cells.get((m, k)) for k in keys)) for m in models]
+    return tuple(columns), tuple(sorted(rows, key=_rank_key))
 
 
 def build(results_dir: Path) -> Leaderboard:
@@ -127,23 +176,18 @@ def build(results_dir: Path) -> Leaderboard:
     """
     excluded: list[tuple[Run, str]] = []
     by_label: dict[str, list[Run]] = {}
+    judged: dict[str, list[Run]] = {}
     for run in find_runs(results_dir):
         reason = _unranked_reason(run)
         if reason:
             excluded.append((run, reason))
         else:
-            by_label.setdefault(run.label, []).append(run)
-    columns, cells = [], {}
-    for label in sorted(by_label):
-        column, kept, dropped = _select_column(by_label[label])
-        columns.append(column)
-        excluded.extend(dropped)
-        for model in {r.record.model_name() for r in kept}:
-            cells[(model, label)] = newest(r for r in kept if r.record.model_name() == model)
-    models = sorted({model for model, _ in cells})
-    rows = [Row(m, tuple(cells.get((m, c.label)) for c in columns)) for m in models]
+            group = judged if run.record.judge is not None else by_label
+            group.setdefault(_column_key(run), []).append(run)
+    columns, rows = _table(by_label, excluded)
+    judged_columns, judged_rows = _table(judged, excluded)
     excluded.sort(key=lambda item: item[0].path.as_posix())
-    return Leaderboard(tuple(columns), tuple(sorted(rows, key=_rank_key)), tuple(excluded))
+    return Leaderboard(columns, rows, tuple(excluded), judged_columns, judged_rows)
 
 
 def _pct(x: float) -> str:
@@ -166,11 +210,32 @@ def _link(run: Run, base: Path) -> str:
     return quote(rel + "/", safe="/-_.~:")
 
 
+def _rating(mean: float, low: Any, high: Any) -> str:
+    """A 1-10 rating as it is (two decimals), not in percent."""
+    if low is None or high is None:
+        return f"{mean:.2f}"
+    return f"{mean:.2f} ({float(low):.2f}–{float(high):.2f})"
+
+
+def _value(run: Run) -> str:
+    """The primary metric on its scale: a rating for 1-10 judged tasks, else percent."""
+    s = _score(run)
+    if (run.record.judge or {}).get("scale") == "1-10":
+        return _rating(float(s["mean"]), s.get("ci_low"), s.get("ci_high"))
+    return _interval(float(s["mean"]), s.get("ci_low"), s.get("ci_high"))
+
+
 def _cell(run: Run | None, base: Path) -> str:
     if run is None:
         return "—"
-    s = _score(run)
-    return f"[{_interval(float(s['mean']), s.get('ci_low'), s.get('ci_high'))}]({_link(run, base)})"
+    return f"[{_value(run)}]({_link(run, base)})"
+
+
+def _judged_header(c: Column) -> str:
+    """A judged column's header: metric, scale, judge and baseline."""
+    scale = "1–10" if c.scale == "1-10" else f"{c.scale or 'score'}, %"
+    versus = f" vs {c.baseline}" if c.baseline else ""
+    return f"{c.label} v{c.version} ({c.metric}: {scale}{versus}; judge {c.judge})"
 
 
 def _average(runs: Sequence[Run | None]) -> str:
@@ -194,7 +259,7 @@ def _run_line(run: Run, base: Path) -> list[str]:
         _text(r.model_name()),
         _text(run.label),
         _text(r.task.get("version", "")),
-        _interval(float(s["mean"]), s.get("ci_low"), s.get("ci_high")),
+        _value(run),
         str(s.get("n", r.counts.get("scored", 0))),
         (r.finished_at or r.created_at)[:10],
         _text(r.provenance.get("evalkit_version", "")),
@@ -206,7 +271,7 @@ def _run_line(run: Run, base: Path) -> list[str]:
 def context(board: Leaderboard, results_dir: Path, output: Path) -> dict[str, Any]:
     """Return the template's variables: pre-formatted, escaped strings only."""
     base = output.parent
-    ranked = [r for row in board.rows for r in row.runs if r is not None]
+    ranked = [r for row in (*board.rows, *board.judged_rows) for r in row.runs if r is not None]
     return {
         "source": Path(os.path.relpath(results_dir.absolute(), base.absolute())).as_posix(),
         "columns": [
@@ -218,6 +283,10 @@ def context(board: Leaderboard, results_dir: Path, output: Path) -> dict[str, An
             + [_cell(run, base) for run in row.runs]
             + ([_average(row.runs)] if len(board.columns) > 1 else [])
             for row in board.rows
+        ],
+        "judged_columns": [_text(_judged_header(c)) for c in board.judged_columns],
+        "judged_rows": [
+            [_text(row.model)] + [_cell(run, base) for run in row.runs] for row in board.judged_rows
         ],
         "runs": [_run_line(run, base) for run in ranked],  # rank order, then column order
         "excluded": [
