@@ -104,15 +104,20 @@ def transcript_lines() -> list[dict[str, Any]]:
         {"role": "tool", "tool_call_id": "call_1", "name": "python", "content": "42\n" + XSS},
         {"role": "assistant", "content": "The answer is 42."},
     ]
+    # The shape of evalkit's single-answer judge (scoring/judge/single.py).
     judge = {
-        "judge": {
-            "model": "mock/judge",
-            "verdict": "CORRECT",
-            "messages": [
-                {"role": "user", "content": "Is 42 right for question 0?"},
-                {"role": "assistant", "content": "Verdict: CORRECT, the tool output matches."},
-            ],
-        }
+        "judgments": [
+            {
+                "turn": 1,
+                "prompt_name": "single-v1",
+                "prompt": [
+                    {"role": "system", "content": "You are a helpful judge."},
+                    {"role": "user", "content": "Rate the answer 42 to question 0."},
+                ],
+                "reply": "The tool output matches. Rating: [[9]]",
+                "rating": 9,
+            }
+        ]
     }
     return [
         line(

@@ -80,9 +80,12 @@ def test_transcript_is_shown_as_a_conversation(runs, tmp_path, page, xss):
     tool = transcript.locator(".turn.role-tool")
     expect(tool.locator(".turn-head")).to_contain_text("answers call_1")
     expect(tool.locator(".turn-text")).to_have_text("42\n" + xss)  # text, not markup
-    judge = first.locator(".conversation.judge")
-    expect(judge.locator(".turn.role-assistant")).to_contain_text("Verdict: CORRECT")
-    expect(first.locator("dl.kv").first).to_contain_text("verdictCORRECT")
+    judgment = first.locator("ol.values > li")
+    expect(judgment.locator(".conversation.judge .turn.role-user")).to_have_text(
+        "userRate the answer 42 to question 0."
+    )
+    expect(judgment.locator("dl.kv")).to_contain_text("replyThe tool output matches. Rating: [[9]]")
+    expect(judgment.locator("dl.kv")).to_contain_text("rating9")
     assert page.evaluate("window.__pwned") is None
     assert tool.locator("script, img").count() == 0
 

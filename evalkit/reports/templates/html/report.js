@@ -84,6 +84,11 @@
   // Score details, judge verdicts included: tables of values, message lists as conversations.
   function value(v) {
     if (isTurns(v)) return conversation(v, "judge");
+    if (Array.isArray(v) && v.some(function (x) { return x && typeof x === "object"; })) {
+      var ol = el("ol", "values");  // e.g. a judge's judgments, one per turn or order
+      v.forEach(function (x) { var li = el("li"); li.appendChild(value(x)); ol.appendChild(li); });
+      return ol;
+    }
     if (v && typeof v === "object" && !Array.isArray(v)) {
       var dl = el("dl", "kv");
       Object.keys(v).forEach(function (k) {
