@@ -233,7 +233,7 @@ def _cell(run: Run | None, base: Path) -> str:
 
 def _judged_header(c: Column) -> str:
     """A judged column's header: metric, scale, judge and baseline."""
-    scale = "1–10" if c.scale == "1-10" else f"{c.scale or 'score'}, %"
+    scale = "1–10" if c.scale == "1-10" else f"{c.scale}, %" if c.scale else "%"
     versus = f" vs {c.baseline}" if c.baseline else ""
     return f"{c.label} v{c.version} ({c.metric}: {scale}{versus}; judge {c.judge})"
 

@@ -61,6 +61,13 @@ class RubricScorer:
     """See the module docstring; ``question_field`` names the row field shown as the question."""
 
     needs = frozenset({"judge"})
+    judge_settings: Mapping[str, Any] = {
+        "mode": "rubric",
+        "scale": "accuracy",
+        "prompts_sha256": {"rubric": TEMPLATE_SHA256},
+        "params": JUDGE_PARAMS.to_dict(),
+    }
+    """What run.json records beside the judge model (see :func:`evalkit.scoring.judge_settings`)."""
 
     def __init__(self, question_field: str) -> None:
         self.question_field = question_field
