@@ -88,7 +88,7 @@ _UNIT_WORDS = (
     "units?|square units?|sq units?|cubic units?|inches|inch|feet|foot|ft|yards?|miles?|"
     "meters?|metres?|centimeters?|cm|mm|km|kilometers?|degrees?|radians?|cents?|dollars?|"
     "hours?|hrs?|minutes?|mins?|seconds?|days?|weeks?|years?|mph|pounds?|lbs?|ounces?|"
-    "gallons?|liters?|litres?|students|people|ways|points|sq|square|cubic"
+    "gallons?|liters?|litres?|students|people|ways|points|sq|square|cubic|m|kg|gm|ml"
 )
 _TRAILING_UNIT = re.compile(
     rf"(?<=[\w}}).\s])\s+(?:{_UNIT_WORDS})(?:\s+(?:{_UNIT_WORDS}))*(?:\s*\^\s*\{{?[23]\}}?)?\s*$"

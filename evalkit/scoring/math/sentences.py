@@ -55,8 +55,9 @@ _MATH_WORDS = (
 )
 _PLAIN = re.compile(
     # Environments and text groups first: at a backslash the first alternative that fits wins.
-    r"(?:\\(?:begin|end)\{[A-Za-z]{1,12}\*?\}|\\text\{[^{}$]{0,60}\}"
-    r"|[-+*/^_=<>!|()\[\]{}\\\d.,;:%'√π∞±°\u2212∈∪∩≤≥≠×÷·⋅ℝ∅²³½¼¾⅓⅔& \t]|\\?\$(?=\d)"
+    r"(?:\\(?:begin|end)\{[A-Za-z]{1,12}\*?\}|\\text ?\{[^{}$]{0,60}\}"
+    r"|(?<=\d)[a-z]{1,3}(?![A-Za-z])"  # variables glued to a coefficient: 3qr, 2xy
+    r"|[-+*/^_=<>!|()\[\]{}\\\d.,;:%'√π∞±°\u2212∈∪∩≤≥≠×÷·⋅ℝ∅²³½¼¾⅓⅔& \t]|\\?\$ ?(?=\d)"
     r"|(?<![A-Za-z])(?i:" + _NUMBER_WORDS + "|" + _MATH_WORDS + r")(?![A-Za-z])"
     r"|(?<![A-Za-z])[A-Za-z](?![A-Za-z])|(?<=\\)[A-Za-z]+"
     r"|(?<![A-Za-z])in(?= ?[(\[{\\])|(?i:all real numbers|the real numbers|all reals))+"
@@ -222,10 +223,11 @@ def bare_answer(reply: str) -> str | None:
     if "\n\n" in text:
         return None
     line = text.rstrip(" .")
-    if _PLAIN.fullmatch(line) is not None or len(line.split()) <= 3:
-        value = _plain_value(line)  # "5", "x = 5", "12 square units"
-        if value is not None:
-            return value
+    value = _plain_value(line) if _PLAIN.fullmatch(line) is not None else None
+    if value is not None:
+        return value  # "5", "x = 5", "sqrt(2)/2"
+    if len(line.split()) <= 3 and "\n" not in line and re.search(r"[\d\\]", line):
+        return line  # "12 square units", "1:03 PM", "$ 10": the checker reads the rest
     if re.fullmatch(r"[A-Za-z]{1,20}", line) or words_to_number(line) is not None:
         return line  # a one-word answer (Evelyn, odd) or a number in words
     return None
