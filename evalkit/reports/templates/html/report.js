@@ -261,7 +261,32 @@
     render();
   }
 
+  // Breakdown tables sort by a column when its header is clicked (again: the other way).
+  function sortable(table) {
+    var heads = table.querySelectorAll("thead th");
+    Array.prototype.forEach.call(heads, function (th, col) {
+      if (th.classList.contains("chart")) return;
+      th.classList.add("sortable");
+      th.addEventListener("click", function () {
+        var body = table.tBodies[0], rows = Array.prototype.slice.call(body.rows);
+        var down = th.getAttribute("aria-sort") !== "descending";
+        var key = function (r) {
+          var t = r.cells[col].textContent, n = parseFloat(t);
+          return isNaN(n) ? t : n;
+        };
+        rows.sort(function (a, b) {
+          var x = key(a), y = key(b), c = x < y ? -1 : x > y ? 1 : 0;
+          return down ? -c : c;
+        });
+        Array.prototype.forEach.call(heads, function (h) { h.removeAttribute("aria-sort"); });
+        th.setAttribute("aria-sort", down ? "descending" : "ascending");
+        rows.forEach(function (r) { body.appendChild(r); });
+      });
+    });
+  }
+
   function start(loaded) {
+    Array.prototype.forEach.call(document.querySelectorAll("table.groups"), sortable);
     data = loaded;
     S = data.strings;
     T = data.turns;
