@@ -7,7 +7,9 @@ Two readings are kept side by side (as for GSM8K):
 - **flexible** reads what a careful grader takes as committed: the strict answer when there is
   one; else a reply that is only the answer (``5``, ``$x = 5$``, ``\[ [2, 3) \]``); else
   "Answer" followed directly by math ("**Answer** $\frac34$"); else the value a concluding
-  last sentence states ("…, which is 1,250.5 metres.", "So the answer is forty-two.").
+  last sentence or final display states (:mod:`~evalkit.scoring.math.closing`: "…, which is
+  1,250.5 metres.", "So the answer is forty-two."); else a value alone on the first line,
+  explained after it.
   A reply cut at the token limit is read strictly (a value mid-way is not an answer).
 
 Where the declared answer is:
