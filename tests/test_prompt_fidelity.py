@@ -38,6 +38,8 @@ GENERATED = {
     "niah": "rows are generated haystacks sized by a tokenizer, not benchmark text",
     "ruler": "rows are generated haystacks sized by a tokenizer, not benchmark text",
     "bfcl": "rows come from the bfcl-eval package as function-call conversations",
+    "mtbench": "rows are two-turn conversations (tests/tasks/test_mtbench.py checks both turns)",
+    "judged": "rows are the user's own file (-T data=...), normalised by field names",
 }
 """Tasks whose prompts are built by code from generated or structured rows."""
 OTHER_VARIANT_ROWS = 150

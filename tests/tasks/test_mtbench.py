@@ -77,6 +77,9 @@ def test_mtbench_single_grading_end_to_end(tmp_path):
     # the second turn sees the model's own first answer
     second = [b for b in m.bodies if len(b["messages"]) == 3]
     assert len(second) == 80
+    # both turns of every question reach the model byte for byte
+    turns = {tuple(r["turns"]) for r in mtbench_data.read_rows()}
+    assert {(b["messages"][0]["content"], b["messages"][2]["content"]) for b in second} == turns
     assert all(b["messages"][1]["content"].startswith("First answer to:") for b in second)
     expected = [(turn_of(b), pick(b)[1]) for b in j.bodies]
     parsed = [r for _, r in expected if r is not None]
