@@ -13,14 +13,56 @@ from typing import Self
 
 from evalkit.scoring.ifeval.arguments import Arguments
 
-_STAR_BULLET = re.compile(r"^\s*\*[^*].*$", flags=re.MULTILINE)
-_DASH_BULLET = re.compile(r"^\s*-.*$", flags=re.MULTILINE)
+# The official patterns are bullets r"^\s*\*[^*].*$" and r"^\s*-.*$" (multiline), titles
+# r"<<[^\n]+>>" and placeholders r"\[.*?\]". Backtracking, each costs O(n^2) on a long run of
+# blank lines, "<<" or "[" that never closes (every start scans to the end of the run). The
+# bullet forms below take a run of blanks once and count only the matches that hold a bullet;
+# titles and placeholders are found line by line with str.find. Same spans, one pass.
+_STAR_BULLET = re.compile(r"^\s*+(\*[^*].*$)?", flags=re.MULTILINE)
+_DASH_BULLET = re.compile(r"^\s*+(-.*$)?", flags=re.MULTILINE)
 _HIGHLIGHT = re.compile(r"\*[^\n*]*\*")
 _BOLD = re.compile(r"\*\*[^\n*]*\*\*")
-_TITLE = re.compile(r"<<[^\n]+>>")
-_PLACEHOLDER = re.compile(r"\[.*?\]")
 _CONSTRAINED_ANSWERS = ("My answer is yes.", "My answer is no.", "My answer is maybe.")
 _JSON_FENCES = ("```json", "```Json", "```JSON", "```")
+
+
+def titles(response: str) -> list[str]:
+    r"""Return what the official ``re.findall(r"<<[^\n]+>>", response)`` returns, in one pass.
+
+    On each line the span runs from the first ``<<`` to the last ``>>`` after it (the greedy
+    ``+``), with at least one character between.
+
+    >>> titles("<<A>> and <<B>>\n<<>> <<")
+    ['<<A>> and <<B>>']
+    """
+    spans = []
+    for line in response.split("\n"):
+        start = line.find("<<")
+        while start >= 0:
+            end = line.rfind(">>", start + 3)
+            if end < 0:
+                break  # no later "<<" on this line can close either
+            spans.append(line[start : end + 2])
+            start = line.find("<<", end + 2)
+    return spans
+
+
+def count_placeholders(response: str) -> int:
+    r"""Count what the official ``re.findall(r"\[.*?\]", response)`` finds, in one pass.
+
+    >>> count_placeholders("[a] [[b] [c\n] []")
+    3
+    """
+    count = 0
+    for line in response.split("\n"):
+        start = line.find("[")
+        while start >= 0:
+            end = line.find("]", start + 1)
+            if end < 0:
+                break
+            count += 1
+            start = line.find("[", end + 1)
+    return count
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +83,8 @@ class BulletLists:
 
     def check(self, response: str) -> bool:
         """Return whether ``response`` has exactly the required number of bullet lines."""
-        count = len(_STAR_BULLET.findall(response)) + len(_DASH_BULLET.findall(response))
-        return count == self.num_bullets
+        bullets = (*_STAR_BULLET.finditer(response), *_DASH_BULLET.finditer(response))
+        return sum(1 for m in bullets if m[1] is not None) == self.num_bullets
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +198,7 @@ class Title:
 
     def check(self, response: str) -> bool:
         """Return whether ``response`` has a ``<<title>>`` on one line with non-blank text."""
-        return any(t.lstrip("<").rstrip(">").strip() for t in _TITLE.findall(response))
+        return any(t.lstrip("<").rstrip(">").strip() for t in titles(response))
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +219,7 @@ class Placeholders:
 
     def check(self, response: str) -> bool:
         """Return whether ``response`` has at least the required number of placeholders."""
-        return len(_PLACEHOLDER.findall(response)) >= self.num_placeholders
+        return count_placeholders(response) >= self.num_placeholders
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,12 +242,14 @@ class Postscript:
         return cls(args.text("postscript_marker"))
 
     def _pattern(self) -> str:
+        # The official patterns wrap these in r"\s*...(.*$)" (multiline): both ends match
+        # anything, empty included, so they cannot change the verdict, only cost O(n^2).
         if self.marker == "P.P.S":
-            return r"\s*p\.\s?p\.\s?s.*$"
+            return r"p\.\s?p\.\s?s"
         if self.marker == "P.S.":
-            return r"\s*p\.\s?s\..*$"
-        return rf"\s*{re.escape(self.marker.lower())}.*$"
+            return r"p\.\s?s\."
+        return re.escape(self.marker.lower())
 
     def check(self, response: str) -> bool:
         """Return whether the marker occurs in ``response``, matched as the official code does."""
-        return bool(re.search(self._pattern(), response.lower(), flags=re.MULTILINE))
+        return bool(re.search(self._pattern(), response.lower()))

@@ -96,7 +96,7 @@ _STRICT_MARKER = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _LOOSE_MARKER = re.compile(
-    r"答案[ \t]*(?:应该|應該)?[ \t]*(?:是|为|為|:)|\banswer[ \t]+(?:should|would|will)[ \t]+be\b"
+    r"答案[ \t]*+(?:应该|應該)?[ \t]*+(?:是|为|為|:)|\banswer[ \t]+(?:should|would|will)[ \t]+be\b"
     r"|\banswer[ \t]*=",
     re.IGNORECASE,
 )
@@ -106,7 +106,8 @@ _SENTENCE_END = re.compile(r"(?<!\bi\.e)(?<!\be\.g)[.!?。;](?=\s|$)|\n")  # "i.
 # What may stand between a marker and its number: markup, math delimiters, filler words.
 # --- 3. where the answer is --------------------------------------------------------------------
 
-_CUE_START = r"(?:^|(?<=[.!?。:,])[ \t]+)[ \t>#*_-]*"
+# Possessive runs: blanks are taken once, never re-split between two quantifiers (linear scans).
+_CUE_START = r"(?:^|(?<=[.!?。:,])[ \t]++)[ \t>#*_-]*+"
 _CORRECTION = re.compile(
     rf"{_CUE_START}(?:wait|hmm+|oops|actually|correction|on second thought|hold on|no,)\b"
     r"|\bI (?:made|have made) an? (?:\w+ ){0,2}(?:mistake|error)"

@@ -20,8 +20,8 @@ from evalkit.types import Completion, Sample, Score
 
 # "Question 2:", "### Question:", "**Problem 3:**", "Q. ...", "Input: ..." open the next turn.
 _NEXT_TURN = re.compile(
-    r"\n[ \t]*(?:#{1,6}[ \t]*|\*\*|__)?(?:(?:Question|Q|Problem|Human|User|Input)"
-    r"(?:[ \t]+\d{1,3})?[ \t]*(?:\*\*|__)?[ \t]*[:：]|Q\.[ \t])"
+    r"\n[ \t]*+(?:#{1,6}[ \t]*+|\*\*|__)?(?:(?:Question|Q|Problem|Human|User|Input)"
+    r"(?:[ \t]++\d{1,3})?[ \t]*+(?:\*\*|__)?[ \t]*+[:：]|Q\.[ \t])"
 )
 _MAGNITUDE = re.compile(r"(?:thousand|million|billion|k)$", re.IGNORECASE)
 _MAGNITUDES = {"k": 10**3, "thousand": 10**3, "million": 10**6, "billion": 10**9}
