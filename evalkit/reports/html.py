@@ -289,8 +289,10 @@ def write_report(paths: Sequence[Path], output: Path) -> list[Path]:
         raise ConfigError("give one run folder, two runs to compare, or one results folder")
     single = len(paths) == 1 and (paths[0] / RUN_FILE).is_file()
     if len(paths) == 1 and not single:
-        if output.exists() and not output.is_dir():
-            raise ConfigError(f"-o {output}: a site needs a folder, and this is a file")
+        if output.suffix == ".html" or (output.exists() and not output.is_dir()):
+            raise ConfigError(
+                f"-o {output}: a results folder gives a site; name a folder, e.g. site/"
+            )
         return write_site(paths[0], output)
     if output.is_dir():
         raise ConfigError(f"-o {output} is a folder: name the report file, e.g. report.html")

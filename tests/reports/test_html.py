@@ -196,8 +196,10 @@ def test_write_report_forms_and_refusals(runs, tmp_path):
         write_report([runs["base"]] * 3, tmp_path / "x.html")
     with pytest.raises(ConfigError, match="is a folder"):
         write_report([runs["base"]], tmp_path)
-    with pytest.raises(ConfigError, match="needs a folder"):
-        write_report([runs["root"] / "base"], tmp_path / "one.html")
+    with pytest.raises(ConfigError, match="gives a site; name a folder"):
+        write_report([runs["root"] / "base"], tmp_path / "one.html")  # exists: a file
+    with pytest.raises(ConfigError, match="gives a site; name a folder"):
+        write_report([runs["root"] / "base"], tmp_path / "new.html")
 
 
 def test_comparison_report_reuses_compare(runs, tmp_path):
