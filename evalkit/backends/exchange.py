@@ -19,18 +19,17 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
-import httpx
-
+from evalkit.backends.http1 import BodyTooLarge, Reply, TransportError
+from evalkit.backends.transport import Transport
 from evalkit.errors import FatalBackendError, TransientBackendError
 from evalkit.redaction import Redactor, escape_surrogates
 
 TRANSIENT_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529})
 MAX_RESPONSE_BYTES = 32 * 2**20
 """Largest response body read (32 MiB, after content decoding); a larger one is a fatal error."""
-JSON_HEADERS = {"Content-Type": "application/json"}
 
 
 def json_bytes(payload: Any) -> bytes:
@@ -46,7 +45,7 @@ def json_bytes(payload: Any) -> bytes:
     return escape_surrogates(text).encode("utf-8")
 
 
-def _retry_after(headers: httpx.Headers) -> float | None:
+def _retry_after(headers: Mapping[str, str]) -> float | None:
     for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
         value = headers.get(name)
         if value is None:
@@ -77,27 +76,17 @@ def _message(body: bytes, reason: str) -> str:
     return body[:1000].decode("utf-8", "replace") or reason
 
 
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """A complete HTTP answer: status, headers and the whole body."""
-
-    status: int
-    headers: httpx.Headers
-    body: bytes
-    reason: str
-
-
 class Exchange:
-    """POSTs JSON with a deadline and a size cap over one pooled client."""
+    """POSTs JSON with a deadline and a size cap over one pooled transport."""
 
     def __init__(
         self,
-        client: httpx.AsyncClient,
+        transport: Transport,
         timeout_s: float,
         redactor: Redactor,
         max_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
-        self._client = client
+        self._transport = transport
         self._timeout_s = timeout_s
         self._redactor = redactor
         self._max_bytes = max_bytes
@@ -127,26 +116,13 @@ class Exchange:
 
     async def _post(self, url: str, content: bytes) -> Reply:
         try:
-            async with self._client.stream(
-                "POST", url, content=content, headers=JSON_HEADERS
-            ) as response:
-                body = await self._read_capped(response)
-                return Reply(response.status_code, response.headers, body, response.reason_phrase)
-        except httpx.TimeoutException:
-            raise TransientBackendError("request timed out") from None
-        except httpx.HTTPError as exc:  # transport, protocol and content-decoding errors
-            raise TransientBackendError(f"connection error ({type(exc).__name__})") from None
-
-    async def _read_capped(self, response: httpx.Response) -> bytes:
-        declared = response.headers.get("content-length", "")
-        if declared.isdigit() and (len(declared) > 15 or int(declared) > self._max_bytes):
-            raise self._too_large()
-        data = bytearray()
-        async for chunk in response.aiter_bytes():
-            data += chunk
-            if len(data) > self._max_bytes:
-                raise self._too_large()
-        return bytes(data)
+            return await self._transport.request("POST", url, content)
+        except BodyTooLarge:
+            raise self._too_large() from None
+        except TransportError as exc:  # transport, protocol and content-decoding errors
+            if exc.kind.endswith("Timeout"):
+                raise TransientBackendError("request timed out") from None
+            raise TransientBackendError(f"connection error ({exc.kind})") from None
 
     def _too_large(self) -> FatalBackendError:
         return FatalBackendError(

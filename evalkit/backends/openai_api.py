@@ -1,7 +1,9 @@
 """OpenAI API and OpenAI-compatible servers (vLLM, SGLang, LMDeploy, llama.cpp server, Ollama).
 
-Speaks the wire protocol with ``httpx`` directly: one pooled async client, no SDK-level retries
-(the runner owns retries), and every failure classified (see :mod:`evalkit.backends.exchange`):
+Speaks the wire protocol directly over one pooled transport (a small keep-alive HTTP/1.1 client
+for local ``http://`` servers, httpx for TLS and proxies: :mod:`evalkit.backends.transport`), no
+SDK-level retries (the runner owns retries), and every failure classified (see
+:mod:`evalkit.backends.exchange`):
 
 * transient: 408/409/429/5xx, the per-request deadline, connection errors, a reply that is not
   JSON or has the wrong shape (wrong types, missing fields, nesting too deep);
@@ -23,16 +25,16 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import httpx
-
 from evalkit.backends import BackendIdentity, BackendOptions, Capabilities
-from evalkit.backends.exchange import TRANSIENT_STATUS, Exchange
+from evalkit.backends.exchange import MAX_RESPONSE_BYTES, TRANSIENT_STATUS, Exchange
+from evalkit.backends.http1 import ConnectFailed, TransportError
 from evalkit.backends.openai_reply import (
     MALFORMED,
     continuation_logprob,
     label_logprobs,
     parse_completion,
 )
+from evalkit.backends.transport import open_transport
 from evalkit.backends.urls import BaseUrl, checked_url, endpoint_url, public_url
 from evalkit.errors import BackendUnavailable, ConfigError, FatalBackendError, TransientBackendError
 from evalkit.redaction import Redactor
@@ -88,12 +90,12 @@ class OpenAIBackend:
         self._identity = BackendIdentity(provider, model, url.public, extra)
         self._extra_body = dict(extra_body or {})
         self._base = url.request_base
-        self._client = httpx.AsyncClient(
-            headers=url.auth_header(api_key),
-            timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0)),
-            limits=httpx.Limits(max_connections=None, max_keepalive_connections=256),
+        self._transport = open_transport(
+            self._base, url.auth_header(api_key), timeout_s, MAX_RESPONSE_BYTES
         )
-        self._exchange = Exchange(self._client, timeout_s, Redactor.of((api_key, *url.secrets())))
+        self._exchange = Exchange(
+            self._transport, timeout_s, Redactor.of((api_key, *url.secrets()))
+        )
 
     @property
     def identity(self) -> BackendIdentity:
@@ -128,16 +130,14 @@ class OpenAIBackend:
     async def _models_problem(self, time_left: float) -> str | None:
         """Ask ``GET /models`` once (status only); say what is wrong, ``None`` when fine."""
         where = self._identity.base_url
+        url = endpoint_url(self._base, "/models")
         try:
-            url = endpoint_url(self._base, "/models")
-            async with self._client.stream("GET", url, timeout=max(time_left, 0.1)) as response:
-                status = response.status_code
-        except httpx.HTTPError as exc:
-            why = (
-                f"cannot reach {where} ({type(exc).__name__}): is the server running and "
-                "--base-url right?"
-            )
-            if isinstance(exc, httpx.ConnectError):
+            async with asyncio.timeout(max(time_left, 0.1)):
+                status = (await self._transport.request("GET", url, head_only=True)).status
+        except (TransportError, TimeoutError) as exc:
+            kind = exc.kind if isinstance(exc, TransportError) else "ReadTimeout"
+            why = f"cannot reach {where} ({kind}): is the server running and --base-url right?"
+            if isinstance(exc, ConnectFailed):
                 raise BackendUnavailable(why) from None  # refused or no route: fail at once
             return why
         if status in (401, 403):
@@ -250,7 +250,7 @@ class OpenAIBackend:
 
     async def aclose(self) -> None:
         """Close the connection pool."""
-        await self._client.aclose()
+        await self._transport.aclose()
 
 
 def _api_key(options: BackendOptions, required: bool) -> str | None:
