@@ -163,7 +163,7 @@ class FakeOpenAIServer:
         if request.path in ("/stats", "/stats/reset"):
             await self._write(writer, self._stats_route(request), request.keep_alive)
             return request.keep_alive
-        self.stats.begin()
+        self.stats.begin(request.method)
         outcome = _Outcome(None, False)
         try:
             outcome = await self._api(request)

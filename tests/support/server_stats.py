@@ -6,6 +6,7 @@ the stats does not change them.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from typing import Any
 
@@ -23,6 +24,8 @@ class ServerStats:
         self.completed = 0
         self.in_flight = 0
         self.peak_in_flight = 0
+        self.first_post_at: float | None = None
+        self.last_end_at: float | None = None
         self.faults_by_kind: Counter[str] = Counter()
         self.status_counts: Counter[int] = Counter()
         self._body_counts: Counter[bytes] = Counter()
@@ -31,8 +34,10 @@ class ServerStats:
         """Count an accepted connection (keep-alive clients open few)."""
         self.connections += 1
 
-    def begin(self) -> None:
-        """Count a request that starts being handled."""
+    def begin(self, method: str = "POST") -> None:
+        """Count a request that starts being handled (the first POST's arrival time is kept)."""
+        if method == "POST" and self.first_post_at is None:
+            self.first_post_at = time.time()
         self.requests += 1
         self.in_flight += 1
         self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
@@ -45,6 +50,7 @@ class ServerStats:
             ok: Whether it was a real answer (an injected malformed 200 is not).
         """
         self.in_flight -= 1
+        self.last_end_at = time.time()
         if status is not None:
             self.status_counts[status] += 1
         if ok:
@@ -67,6 +73,8 @@ class ServerStats:
             "completed": self.completed,
             "in_flight": self.in_flight,
             "peak_in_flight": self.peak_in_flight,
+            "first_post_at": self.first_post_at,
+            "last_end_at": self.last_end_at,
             "faults_by_kind": dict(sorted(self.faults_by_kind.items())),
             "status_counts": {str(k): v for k, v in sorted(self.status_counts.items())},
             "per_body_counts_max": max(self._body_counts.values(), default=0),
