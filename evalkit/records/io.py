@@ -161,10 +161,13 @@ def provenance() -> dict[str, Any]:
 def recorded_config(config: RunConfig) -> dict[str, Any]:
     """Return the config as run.json records it: base URLs without credentials or query.
 
-    Runs without a judge record no judge keys, and runs without a baseline no
-    ``baseline_run`` (their records keep the form they always had).
+    Runs without a judge record no judge keys, runs without a baseline no ``baseline_run``,
+    and runs on the local executor no executor keys (their records keep the form they always had).
     """
     dumped = config.model_dump(mode="json")
+    for key, unset in (("executor", "local"), ("executor_args", {}), ("ray_address", None)):
+        if dumped[key] == unset:
+            dumped.pop(key)
     if config.baseline_run is None:
         dumped.pop("baseline_run")
     if config.base_url is not None:
