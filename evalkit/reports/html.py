@@ -107,7 +107,8 @@ def run_report(
     lines = read_samples(run_dir)
     metric = str(record.task.get("primary_metric", ""))
     table = StringTable()
-    browsers = {"samples": samples_browser(lines, table, metric)}
+    rated = sections.is_rating(record, metric)
+    browsers = {"samples": samples_browser(lines, table, metric, rated)}
     return _page(
         "run.html.jinja",
         f"{record.task.get('label', '?')} · {record.model_name()}",
@@ -217,6 +218,13 @@ def _page_names(runs: Sequence[Run]) -> dict[Path, str]:
     return names
 
 
+def _primary(run: Run) -> str:
+    """The run's primary score as the index lists it (points, or a 1-10 rating)."""
+    metric = str(run.record.task.get("primary_metric", ""))
+    mean = (run.record.primary() or {}).get("mean")
+    return sections.pct(mean, sections.is_rating(run.record, metric))
+
+
 def _index(results_dir: Path, runs: Sequence[Run], pages: Mapping[Path, str]) -> str:
     board = build_leaderboard(results_dir)
     href = {p: quote(name) for p, name in pages.items()}
@@ -225,13 +233,14 @@ def _index(results_dir: Path, runs: Sequence[Run], pages: Mapping[Path, str]) ->
         if run is None:
             return None
         summary = run.record.primary() or {}
-        score = f"{sections.pct(summary.get('mean'))} {sections.interval(summary)}"
+        r = sections.is_rating(run.record, str(run.record.task.get("primary_metric", "")))
+        score = f"{sections.pct(summary.get('mean'), r)} {sections.interval(summary, r)}"
         return {"text": score, "href": href[run.path]}
 
     listing = [
         {"href": href[r.path], "run_id": r.record.run_id, "task": r.label}
         | {"model": r.record.model_name(), "created": r.record.created_at}
-        | {"score": sections.pct((r.record.primary() or {}).get("mean"))}
+        | {"score": _primary(r)}
         for r in runs
     ]
     return _page(

@@ -39,8 +39,9 @@ from typing import Any, Literal
 from evalkit.records.summary import NO_ANSWER_REASONS
 from evalkit.reports.compare import Flip
 
-Status = Literal["correct", "wrong", "no_answer", "error", "truncated"]
-"""The filters of the sample browser; a sample has one of correct/wrong/error, plus the others."""
+Status = Literal["correct", "wrong", "no_answer", "error", "truncated", "rated", "unrated"]
+"""The filters of the sample browser: a sample is correct, wrong or error (rated, unrated or
+error in a judge-rated run, where no score is right or wrong), plus the others where they apply."""
 
 FILTERS: tuple[tuple[Status, str], ...] = (
     ("correct", "correct"),
@@ -50,6 +51,14 @@ FILTERS: tuple[tuple[Status, str], ...] = (
     ("truncated", "truncated"),
 )
 """Sample-browser filters and their labels, in display order."""
+
+RATED_FILTERS: tuple[tuple[Status, str], ...] = (
+    ("rated", "rated"),
+    ("unrated", "judge unreadable"),
+    ("error", "error"),
+    ("truncated", "truncated"),
+)
+"""The filters of a judge-rated run (1-10 ratings)."""
 
 COMPRESS_OVER = 4_000_000
 """Blobs larger than this (bytes of JSON) are embedded gzipped, in base64 (a fifth of the size)."""
@@ -99,13 +108,14 @@ def sample_value(line: Mapping[str, Any], metric: str) -> float | None:
     return None if value is None else float(value)
 
 
-def sample_flags(line: Mapping[str, Any], metric: str) -> list[Status]:
+def sample_flags(line: Mapping[str, Any], metric: str, rated: bool = False) -> list[Status]:
     """Classify one sample line for the browser's filters.
 
     A failed sample is ``error``; a scored one is ``correct`` with full credit on ``metric`` and
     ``wrong`` otherwise (partial credit included). ``no_answer`` (the scorer found no answer,
     counted as ``counts.no_answer`` in run.json) and ``truncated`` (stopped at ``max_tokens``)
-    are added where they apply.
+    are added where they apply. In a judge-rated run (``rated``) a scored sample is ``rated``,
+    or ``unrated`` when the judge's reply had no readable rating.
 
     Example:
         >>> sample_flags({"error": None, "score": 0.0, "answer": None,
@@ -115,6 +125,8 @@ def sample_flags(line: Mapping[str, Any], metric: str) -> list[Status]:
     flags: list[Status] = []
     if line.get("error") is not None:
         flags.append("error")
+    elif rated:
+        flags.append("unrated" if line.get("reason") == "judge_unparsed" else "rated")
     else:
         value = sample_value(line, metric)
         flags.append("correct" if value is not None and value >= 1.0 else "wrong")
@@ -149,13 +161,15 @@ def _prompt(prompt: Any, table: StringTable) -> Any:
     return table.ref(None if prompt is None else str(prompt))
 
 
-def sample_entry(line: Mapping[str, Any], table: StringTable, metric: str) -> dict[str, Any]:
+def sample_entry(
+    line: Mapping[str, Any], table: StringTable, metric: str, rated: bool = False
+) -> dict[str, Any]:
     """Return the browser entry of one ``samples.jsonl`` line (see the module docstring)."""
     metrics = line.get("metrics") or {}
     entry: dict[str, Any] = {
         "id": str(line.get("id", "")),
         "ep": line.get("epoch", 0),
-        "st": sample_flags(line, metric),
+        "st": sample_flags(line, metric, rated),
         "p": _prompt(line.get("prompt"), table),
         "c": table.ref(line.get("completion")),
         "a": line.get("answer"),
@@ -173,11 +187,15 @@ def sample_entry(line: Mapping[str, Any], table: StringTable, metric: str) -> di
 
 
 def samples_browser(
-    lines: Sequence[Mapping[str, Any]], table: StringTable, metric: str
+    lines: Sequence[Mapping[str, Any]], table: StringTable, metric: str, rated: bool = False
 ) -> dict[str, Any]:
-    """Return the browser of a run's samples, in file order (dataset order for complete runs)."""
-    items = [sample_entry(ln, table, metric) for ln in lines]
-    return {"kind": "samples", "filters": [list(f) for f in FILTERS], "items": items}
+    """Return the browser of a run's samples, in file order (dataset order for complete runs).
+
+    ``rated``: the run's scores are judge ratings (1-10), filtered as rated or not.
+    """
+    items = [sample_entry(ln, table, metric, rated) for ln in lines]
+    filters = [list(f) for f in (RATED_FILTERS if rated else FILTERS)]
+    return {"kind": "samples", "filters": filters, "items": items}
 
 
 def flips_browser(

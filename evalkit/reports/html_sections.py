@@ -34,24 +34,38 @@ _CARD: tuple[tuple[str, str, bool], ...] = (
 )
 
 
-def pct(value: Any) -> str:
-    """Format a 0-1 value as points with one decimal (``—`` for a missing or NaN value)."""
+RATING_SCALE = "1-10"
+"""``run.json``'s ``judge.scale`` of judge-rated runs (MT-Bench): their scores are ratings."""
+
+SHARE_METRICS = frozenset({"judge_parsed"})
+"""Metrics of a rated run that are shares (0-1), not ratings."""
+
+
+def is_rating(record: RunRecord, metric: str) -> bool:
+    """Whether ``metric`` of this run is a 1-10 judge rating (shown as such, not in points)."""
+    rated = (record.judge or {}).get("scale") == RATING_SCALE
+    return rated and metric not in SHARE_METRICS
+
+
+def pct(value: Any, rating: bool = False) -> str:
+    """Format a 0-1 value as points with one decimal, or a rating with two (``—``: missing)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
-    return f"{100 * float(value):.1f}"
+    return f"{float(value):.2f}" if rating else f"{100 * float(value):.1f}"
 
 
-def interval(summary: Mapping[str, Any]) -> str:
+def interval(summary: Mapping[str, Any], rating: bool = False) -> str:
     """Format a metric summary's 95% CI as ``[40.2, 44.0]`` (``—`` without one)."""
     low, high = summary.get("ci_low"), summary.get("ci_high")
-    return "—" if low is None or high is None else f"[{pct(low)}, {pct(high)}]"
+    return "—" if low is None or high is None else f"[{pct(low, rating)}, {pct(high, rating)}]"
 
 
-def width(value: Any) -> float:
-    """Bar width in percent for a 0-1 value, clamped to [0, 100] (0 when missing)."""
+def width(value: Any, rating: bool = False) -> float:
+    """Bar width in percent of a 0-1 value (of 10 for a rating), clamped; 0 when missing."""
     if value is None or not math.isfinite(float(value)):
         return 0.0
-    return round(min(100.0, max(0.0, 100 * float(value))), 2)
+    scaled = 10 * float(value) if rating else 100 * float(value)
+    return round(min(100.0, max(0.0, scaled)), 2)
 
 
 def shown(value: Any) -> str:
@@ -106,32 +120,38 @@ def _summaries(metrics: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
     return {k: v for k, v in metrics.items() if isinstance(v, Mapping) and "mean" in v}
 
 
-def _spread(summary: Mapping[str, Any]) -> str | None:
+def _spread(summary: Mapping[str, Any], rating: bool) -> str | None:
     """The per-epoch means of a ``<metric>:epochs`` entry (``--epochs N``) and their SD."""
     per_epoch = summary.get("per_epoch")
     if not isinstance(per_epoch, list):
         return None
-    return f"per epoch {', '.join(pct(x) for x in per_epoch)}; SD {pct(summary.get('std'))}"
+    means = ", ".join(pct(x, rating) for x in per_epoch)
+    return f"per epoch {means}; SD {pct(summary.get('std'), rating)}"
+
+
+def _metric_row(record: RunRecord, name: str, summary: Mapping[str, Any]) -> dict[str, Any]:
+    rating = is_rating(record, name.split(":", 1)[0])
+    return {
+        "name": name,
+        "primary": name == record.task.get("primary_metric"),
+        "sub": "/" in name,  # a breakdown (IFEval's per-instruction rates): folded away
+        "mean": pct(summary.get("mean"), rating),
+        "ci": _spread(summary, rating) or interval(summary, rating),
+        "stderr": pct(summary.get("stderr"), rating),
+        "n": summary.get("n", "—"),
+        "width": width(summary.get("mean"), rating),
+    }
 
 
 def metric_rows(record: RunRecord) -> list[dict[str, Any]]:
-    """Return the headline metrics, the task's primary metric first, then by name."""
+    """Return the headline metrics, the task's primary metric first, then by name.
+
+    Scores are in points, except the 1-10 ratings of judge-rated runs (:func:`is_rating`).
+    """
     primary = str(record.task.get("primary_metric", ""))
     summaries = _summaries(record.metrics)
     names = sorted(summaries, key=lambda k: (k != primary, k))
-    return [
-        {
-            "name": name,
-            "primary": name == primary,
-            "sub": "/" in name,  # a breakdown (IFEval's per-instruction rates): folded away
-            "mean": pct(summaries[name].get("mean")),
-            "ci": _spread(summaries[name]) or interval(summaries[name]),
-            "stderr": pct(summaries[name].get("stderr")),
-            "n": summaries[name].get("n", "—"),
-            "width": width(summaries[name].get("mean")),
-        }
-        for name in names
-    ]
+    return [_metric_row(record, name, summaries[name]) for name in names]
 
 
 def pass_at_k(record: RunRecord) -> list[dict[str, Any]]:
@@ -177,20 +197,20 @@ def group_tables(record: RunRecord) -> list[dict[str, Any]]:
             for name, values in sorted(record.macro.items())
             if name.startswith(f"{key}/") and isinstance(values, Mapping)
         }
-        rows = []
+        rows, r = [], is_rating(record, metric)
         for label in _axis(set(groups)):  # numeric labels (lengths, levels) in numeric order
             s = _summaries(groups[label]).get(metric, {})
-            extra = [pct((values.get(label) or {}).get(metric)) for values in nested.values()]
+            extra = [pct((values.get(label) or {}).get(metric), r) for values in nested.values()]
             rows.append(
-                {"label": str(label), "n": s.get("n", "—"), "mean": pct(s.get("mean"))}
-                | {"ci": interval(s), "width": width(s.get("mean")), "nested": extra}
+                {"label": str(label), "n": s.get("n", "—"), "mean": pct(s.get("mean"), r)}
+                | {"ci": interval(s, r), "width": width(s.get("mean"), r), "nested": extra}
             )
         macro = (record.macro.get(key) or {}).get(metric)
         tables.append(
             {
                 "key": key,
                 "metric": metric,
-                "macro": pct(macro),
+                "macro": pct(macro, r),
                 "nested": list(nested),
                 "rows": rows,
             }

@@ -46,15 +46,35 @@ def pipeline_run(out: Path, task: str, *args: str) -> Path:
 
 
 def handwritten_run(
-    template: Path, out: Path, lines: list[dict[str, Any]], group_by: list[str]
+    template: Path,
+    out: Path,
+    lines: list[dict[str, Any]],
+    group_by: list[str],
+    primary: str = "accuracy",
+    **record_fields: Any,
 ) -> Path:
     """A run folder with hand-written sample lines, its record summarised by evalkit's own code."""
     record = read_record(template)
-    task = {**record.task, "group_by": group_by, "primary_metric": "accuracy"}
+    task = {**record.task, "group_by": group_by, "primary_metric": primary}
     summary = summarize_lines(lines, group_by, seed=0)
     out.mkdir(parents=True)
     write_samples_sorted(out, lines)
-    write_record(out, record.model_copy(update={**summary, "task": task, "run_id": out.name}))
+    update = {**summary, "task": task, "run_id": out.name, **record_fields}
+    write_record(out, record.model_copy(update=update))
+    return out
+
+
+def rated_lines() -> list[dict[str, Any]]:
+    """MT-Bench-style samples rated 1-10 by a judge, one whose rating could not be read."""
+    ratings = [9.0, 7.0, 4.0, None]
+    out = []
+    for i, rating in enumerate(ratings):
+        if rating is None:
+            metrics, reason, score = {"judge_parsed": 0.0}, "judge_unparsed", 0.0
+        else:
+            metrics, reason, score = {"score": rating, "judge_parsed": 1.0}, None, rating
+        meta = {"category": "writing" if i % 2 else "math"}
+        out.append(line(i, score, metrics=metrics, reason=reason, answer=None, metadata=meta))
     return out
 
 
@@ -194,7 +214,16 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "--epochs",
         "4",
     )
+    rated = handwritten_run(
+        base,
+        root / "hand" / "rated",
+        rated_lines(),
+        ["category"],
+        primary="score",
+        judge={"spec": "mock/judge", "scale": "1-10"},
+    )
     return {
+        "rated": rated,
         "epochs": epochs,
         "base": base,
         "cand": cand,

@@ -170,6 +170,25 @@ def test_a_run_still_running_is_reported_with_a_warning(runs, tmp_path):
     assert len(blob(html)["browsers"]["samples"]["items"]) == len(read_samples(run))
 
 
+def test_judge_ratings_are_shown_on_their_scale(runs):
+    record = read_record(runs["rated"])
+    html = run_report(runs["rated"])
+    score = record.metrics["score"]
+    assert score["mean"] == pytest.approx(20 / 3)  # the unparsed rating is left out, not a 0
+    row = f'<td class="num">{score["mean"]:.2f}</td><td class="num">[{score["ci_low"]:.2f}, '
+    assert row in html
+    assert f'style="width: {round(10 * score["mean"], 2)}%"' in html
+    parsed = record.metrics["judge_parsed"]["mean"]
+    assert f'<td class="num">{100 * parsed:.1f}</td>' in html  # a share: in points
+    math = record.groups["category"]["math"]["score"]
+    assert math["mean"] == 6.5  # ratings 9 and 4
+    cells = f'<td class="num">{math["n"]}</td><td class="num">6.50</td>'
+    assert f"<tr><td>math</td>{cells}" in html
+    samples = blob(html)["browsers"]["samples"]
+    assert samples["filters"][0] == ["rated", "rated"]
+    assert [i["st"] for i in samples["items"]] == [["rated"]] * 3 + [["unrated"]]
+
+
 @pytest.mark.parametrize("name", ["mmlu", "transcript", "long", "cand"])
 def test_filter_counts_agree_with_the_run_record(runs, name):
     record = read_record(runs[name])
