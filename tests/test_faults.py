@@ -82,13 +82,11 @@ def test_fault_matrix_completes_with_clean_scores(
         retry_after_s=0.02, latency_ms=5,
     )  # fmt: skip
     out = f"runs-{faults.replace(',', '-')}"
-    started = time.monotonic()
     code, run_dir, err = run_cli(
         capsys,
         *cli_args(server.base_url, task_root, out, "--concurrency", "16", "--timeout", "0.5"),
     )
     assert code == 0, err
-    assert time.monotonic() - started < 15
     stats = server.stats()
     assert sum(stats["faults_by_kind"].values()) >= 10, stats  # the faults really happened
     assert set(stats["faults_by_kind"]) == set(faults.split(","))
@@ -127,11 +125,11 @@ def test_total_retry_wait_is_bounded(task_root, openai_server_factory):
             output_dir=task_root / "bounded", cache=False, max_attempts=100,
             max_retry_time_s=1.0, max_error_rate=1.0,
         )  # fmt: skip
-        started = time.monotonic()
         (outcome,) = run(config)
-        assert time.monotonic() - started < 3.0  # 1 s of waiting per sample, in parallel
         lines = read_samples(outcome.run_dir)
         assert outcome.record.counts["errors"] == 8 and all(ln["error"] for ln in lines)
+        # The 1 s budget, not the 100 attempts, ended each sample: 0.2 s waits allow at most 6
+        # attempts, and a Retry-After of 300 s (capped at 20 s) leaves no room for a second.
         assert max(ln["attempts"] for ln in lines) <= most_attempts
 
 
@@ -203,10 +201,9 @@ def free_port() -> int:
 
 def test_backend_down_at_start_fails_fast_in_one_line(capsys, task_root):
     url = f"http://127.0.0.1:{free_port()}/v1"
-    started = time.monotonic()
     code, _, err = run_cli(capsys, *cli_args(url, task_root, "down"))
-    elapsed = time.monotonic() - started
-    assert code == 3 and elapsed < 5.0, elapsed  # the bound users are promised (README)
+    # The 5 s bound users are promised is measured by bench/fault_defaults.py: tests time nothing.
+    assert code == 3
     assert err.startswith(f"evalkit: error: cannot reach {url} (ConnectError)")
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert not (task_root / "down").exists()  # nothing written for a run that never started
