@@ -155,8 +155,8 @@ def _concludes(reply: str, sentence: str) -> bool:
 
     "Factoring, we have: $99^2 + 99 + 1 = 9901$." concludes with its math line.
     """
-    if _CONCLUSION.search(sentence) is not None:
-        return True
+    if _CONCLUSION.search(sentence) is not None or sentence.startswith("="):
+        return True  # "= 42" on its own line is the result of the line before
     run = math_run(sentence)
     if run is None or run[1] < len(sentence.rstrip(" .")):
         return False

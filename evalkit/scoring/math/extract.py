@@ -45,6 +45,7 @@ from evalkit.scoring.math.sentences import (
     last_sentence,
     math_run,
     offers_alternative,
+    plain_answer,
     read_value,
 )
 from evalkit.scoring.response import read_reply, reply_text
@@ -66,7 +67,7 @@ ExtractionMethod = Literal["boxed", "phrase", "heading", "bare", "closing", "non
 
 _PHRASE = re.compile(
     # One run of blanks per mark: "answer" + 100k spaces must fail in linear time.
-    r"(?:final\s+answer|answer)\s*(?:\*\*\s*)?(?:is\b|:)\s*(?:\*\*\s*)?(?::\s*)?",
+    r"(?:final\s+answer|answer|\bans\b\.?)\s*(?:\*\*\s*)?(?:is\b|:)\s*(?:\*\*\s*)?(?::\s*)?",
     re.IGNORECASE,
 )
 _FILLER = re.compile(r"(?:(?:therefore|thus|simply|just|then)\b,?[ \t]*){1,3}", re.IGNORECASE)
@@ -226,7 +227,7 @@ def _unmarked(text: str) -> Extraction:
         return Extraction(closing, "closing")
     # "5\n\nBecause 2 + 3 = 5.": an answer on the first line, then its explanation.
     first = text.lstrip().split("\n", 1)[0]
-    leading = bare_answer(first) if len(first) < len(text.strip()) else None
+    leading = plain_answer(first) if len(first) < len(text.strip()) else None
     if leading is None or not re.search(r"[\d\\]", leading):
         return NOTHING  # a heading or a word is not an answer stated first
     return Extraction(leading, "bare")

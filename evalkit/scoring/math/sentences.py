@@ -78,7 +78,8 @@ _NUMBER_WORD = re.compile(r"\b(?:" + _NUMBER_WORDS + r")\b", re.IGNORECASE)
 CUE = re.compile(  # words that introduce a value
     r"\b(?:is|are|was|were|equals?|equal to|be|becomes|gives|giving|get|gets|obtain|yields|"
     r"comes to|works out to|total of|sum of|has|have|had|needs|takes|costs|makes|made|weighs|"
-    r"measures|holds|contains)\b|=|:",
+    # the colon of 1:03 or of a 1:2 ratio introduces nothing
+    r"measures|holds|contains|so|thus|hence|therefore)\b|=|:(?!\d)",
     re.IGNORECASE,
 )
 _DOUBT = re.compile(
@@ -132,7 +133,9 @@ def _plain_value(text: str) -> str | None:
     match = _PLAIN.match(text)
     if match is None:
         return None
-    value = match.group().strip().rstrip(".,;:*").strip()
+    value = match.group().strip().rstrip(".,;:*([{ ").strip()
+    while value.count("(") + value.count("[") > value.count(")") + value.count("]"):
+        value = value[: max(value.rfind("("), value.rfind("["))].rstrip(" ,")  # "12 (a dozen)"
     value = re.sub(r"(?:\s+(?:and|or))+$", "", value)
     if value in ("a", "A", "I"):
         return None  # an article or a pronoun, not a variable
@@ -158,7 +161,7 @@ def cue_value(sentence: str) -> tuple[str, int] | None:
     inside = [group.span() for group in MATH_GROUP.finditer(sentence)]
     cues = [cue for cue in CUE.finditer(sentence) if not _within(cue.start(), inside)]
     for cue in reversed(cues[-10:]):
-        rest = sentence[cue.end() :].lstrip(" \t")
+        rest = sentence[cue.end() :].lstrip(" \t,")
         run = math_run(rest)
         value = run[0] if run is not None else _plain_value(rest)
         if value:
@@ -227,10 +230,20 @@ def bare_answer(reply: str) -> str | None:
     if value is not None:
         return value  # "5", "x = 5", "sqrt(2)/2"
     if len(line.split()) <= 3 and "\n" not in line and re.search(r"[\d\\]", line):
-        return line  # "12 square units", "1:03 PM", "$ 10": the checker reads the rest
+        stated = _after_cue(line)  # "Result: 12", "It equals 10."
+        return stated or line  # "12 square units", "1:03 PM", "$ 10": the checker reads the rest
     if re.fullmatch(r"[A-Za-z]{1,20}", line) or words_to_number(line) is not None:
         return line  # a one-word answer (Evelyn, odd) or a number in words
     return None
+
+
+def plain_answer(line: str) -> str | None:
+    """``line`` when it is all math (a math group, or plain-text math such as ``x = 5``)."""
+    line = line.strip().rstrip(" .")
+    run = math_run(line)
+    if run is not None and not line[run[1] :].strip(" \t.*"):
+        return run[0]
+    return _plain_value(line) if _PLAIN.fullmatch(line) is not None else None
 
 
 def last_sentence(text: str) -> str:
