@@ -39,6 +39,7 @@ from evalkit.reports.html_payload import (
     flips_browser,
     samples_browser,
 )
+from evalkit.reports.leaderboard import Column
 from evalkit.reports.leaderboard import build as build_leaderboard
 
 TEMPLATES = Path(__file__).with_name("templates") / "html"
@@ -225,18 +226,24 @@ def _primary(run: Run) -> str:
     return sections.pct(mean, sections.is_rating(run.record, metric))
 
 
+def _board_cell(run: Run | None, href: Mapping[Path, str]) -> dict[str, str] | None:
+    """A leaderboard cell: the primary score with its CI, linking the run's page."""
+    if run is None:
+        return None
+    summary = run.record.primary() or {}
+    r = sections.is_rating(run.record, str(run.record.task.get("primary_metric", "")))
+    score = f"{sections.pct(summary.get('mean'), r)} {sections.interval(summary, r)}"
+    return {"text": score, "href": href[run.path]}
+
+
+def _judged_header(c: Column) -> str:
+    versus = f" vs {c.baseline}" if c.baseline else ""
+    return f"{c.label} v{c.version} ({c.metric}, {c.scale or 'share'}{versus}; judge {c.judge})"
+
+
 def _index(results_dir: Path, runs: Sequence[Run], pages: Mapping[Path, str]) -> str:
     board = build_leaderboard(results_dir)
     href = {p: quote(name) for p, name in pages.items()}
-
-    def cell(run: Run | None) -> dict[str, str] | None:
-        if run is None:
-            return None
-        summary = run.record.primary() or {}
-        r = sections.is_rating(run.record, str(run.record.task.get("primary_metric", "")))
-        score = f"{sections.pct(summary.get('mean'), r)} {sections.interval(summary, r)}"
-        return {"text": score, "href": href[run.path]}
-
     listing = [
         {"href": href[r.path], "run_id": r.record.run_id, "task": r.label}
         | {"model": r.record.model_name(), "created": r.record.created_at}
@@ -249,7 +256,15 @@ def _index(results_dir: Path, runs: Sequence[Run], pages: Mapping[Path, str]) ->
         None,
         home=None,
         columns=[f"{c.label} v{c.version} ({c.metric})" for c in board.columns],
-        rows=[{"model": row.model, "cells": [cell(r) for r in row.runs]} for row in board.rows],
+        rows=[
+            {"model": row.model, "cells": [_board_cell(r, href) for r in row.runs]}
+            for row in board.rows
+        ],
+        judged_columns=[_judged_header(c) for c in board.judged_columns],
+        judged_rows=[
+            {"model": row.model, "cells": [_board_cell(r, href) for r in row.runs]}
+            for row in board.judged_rows
+        ],
         excluded=[
             {"href": href[r.path], "run_id": r.record.run_id, "why": w} for r, w in board.excluded
         ],

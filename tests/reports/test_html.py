@@ -245,6 +245,9 @@ def test_cli_report_and_site(runs, tmp_path, capsys):
     pages = sorted(p.name for p in (tmp_path / "site" / "runs").iterdir())
     assert len(pages) == len(list(runs["root"].rglob("run.json")))
     assert all(f'href="runs/{p}"' in index for p in pages)
+    judged = index.split('<table class="data leaderboard judged">', 1)[1].split("</table>", 1)[0]
+    score = read_record(runs["rated"]).metrics["score"]
+    assert f">{score['mean']:.2f} [{score['ci_low']:.2f}, {score['ci_high']:.2f}]</a>" in judged
     capsys.readouterr()
     assert main(["report", str(tmp_path / "nowhere"), "-o", str(tmp_path / "x")]) == 2
     assert "nowhere" in capsys.readouterr().err
