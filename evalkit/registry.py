@@ -72,7 +72,8 @@ class Registry(Generic[T]):
         """
         if name in self._loaded:
             return self._loaded[name]
-        self._scan_plugins()
+        if name not in self._lazy:  # a built-in wins over a plugin of its name: no scan needed
+            self._scan_plugins()
         target = self._lazy.get(name)
         if target is None:
             known = self.names()

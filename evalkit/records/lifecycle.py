@@ -44,7 +44,6 @@ from evalkit.records.resume import (
     split_done,
 )
 from evalkit.records.schema import ModelSection, SampleLine, TaskSection
-from evalkit.records.summary import finalize_record
 from evalkit.task.plan import TaskPlan
 from evalkit.task.spec import param_dict
 from evalkit.types import SampleResult
@@ -72,7 +71,7 @@ def _task_section(plan: TaskPlan, ll_method: str | None) -> TaskSection:
         "label": plan.task.label,
         "version": spec.version,
         "scorer": spec.scorer,
-        "primary_metric": spec.primary_metric,
+        "primary_metric": plan.task.primary_metric or spec.primary_metric,
         "params": param_dict(plan.task.params),
         "group_by": list(spec.group_by),
         "mode": plan.task.typed.mode.key,
@@ -194,6 +193,8 @@ class RunFolder:
 
     def finish(self, results: Sequence[SampleResult]) -> RunRecord:
         """Sort the sample lines, compute the metrics and write the final record."""
+        from evalkit.records.summary import finalize_record  # numpy: not before the first request
+
         merged = {(str(ln["id"]), int(ln["epoch"])): ln for ln in self.old_lines}
         merged.update({(r.sample.id, r.request.epoch): sample_line(r) for r in results})
         lines = list(merged.values())
