@@ -12,6 +12,9 @@ previous box, at most :data:`REMARK_WINDOW` characters), with no correction or a
 ``final``) after the check cue: ``Let me verify ... wait, I made a mistake, so $\boxed{6}$``
 is a self-correction, not a remark.
 
+Boxes just before the stated one that list the same answer join it
+(:func:`joined_content`): ``$x = \boxed{-2}$ and $x = \boxed{1}$`` answers ``-2, 1``.
+
 All scanning is linear in the response.
 """
 
