@@ -24,10 +24,11 @@ from evalkit.engine.limiter import AdaptiveLimiter
 from evalkit.engine.pipeline import Engine
 from evalkit.engine.ranking import method as ranking_method
 from evalkit.engine.retry import RetryPolicy
-from evalkit.engine.schedule import TaskOutcome, TaskRun, run_tasks
+from evalkit.engine.schedule import TaskOutcome, TaskRun
 from evalkit.engine.solvers import SOLVERS, SolveEnv
 from evalkit.engine.tools import TOOLS, Tool
 from evalkit.errors import ConfigError
+from evalkit.executors import EXECUTORS, Executor
 from evalkit.records.io import recorded_judge
 from evalkit.records.lifecycle import RunFolder, check_error_rates, initial_record
 from evalkit.scoring import SCORERS, ResourceScorer, Scorer, ScoringResources, judge_settings
@@ -193,7 +194,7 @@ def judge_record(config: RunConfig, backend: Backend, engine: Engine) -> dict[st
     return record
 
 
-def _judge(
+def judge_caller(
     config: RunConfig, backend: Backend | None, cache: ResponseCache | None
 ) -> ModelCaller | None:
     """The judge's calls: its own backend and limit; the one response cache (keys name it)."""
@@ -233,7 +234,7 @@ async def scoring_engine(
     baseline = task_baseline(config, plan) if "baseline" in needs else None
     cache = ResponseCache(config.cache_dir or default_cache_dir()) if config.cache else None
     try:
-        caller = _judge(config, judge, cache)
+        caller = judge_caller(config, judge, cache)
         if judge is not None:
             await judge.preflight()
         resources = ScoringResources(caller.complete if caller else None, sandbox, baseline)
@@ -262,23 +263,41 @@ async def run_async(
     display: Display | None = None,
     resume: str | None = None,
 ) -> list[TaskOutcome]:
-    """Plan every task (failing fast on bad input), then run them together (one pool)."""
+    """Plan every task (failing fast on bad input), then run them together on the executor."""
     if resume not in (None, "latest") and len(config.tasks) > 1:
         raise ConfigError(
             "--resume RUN resumes one task's run; use --resume latest for several tasks"
         )
+    executor = EXECUTORS.get(config.executor)(config)  # a missing extra fails before planning
     plans = [plan_task(TaskRef.parse(t), config) for t in config.tasks]
-    backend = backend or make_backend(config.model, config)
+    try:
+        backend = backend or await executor.backend()
+        outcomes = await _run_planned(
+            config, plans, executor, backend, display or QuietDisplay(), resume
+        )
+    finally:
+        await executor.aclose()
+    check_error_rates([(o.run_dir, o.record) for o in outcomes], config.max_error_rate)
+    return outcomes
+
+
+async def _run_planned(
+    config: RunConfig,
+    plans: list[TaskPlan],
+    executor: Executor,
+    backend: Backend,
+    display: Display,
+    resume: str | None,
+) -> list[TaskOutcome]:
+    """Build the engines, open the run folders and hand what is left to the executor."""
     judge = make_backend(config.judge, config, dict(config.judge_args)) if config.judge else None
     backends = [b for b in (backend, judge) if b is not None]
-    display = display or QuietDisplay()
-    outcomes: list[TaskOutcome] = []
     cache = None
     if config.cache and any(b.capabilities.cacheable for b in backends):
         cache = ResponseCache(config.cache_dir or default_cache_dir())
     try:
         shared = Shared(config, backend, cache, AdaptiveLimiter(config.concurrency))
-        shared.judge = _judge(config, judge, cache)
+        shared.judge = judge_caller(config, judge, cache)
         engines = [build_engine(plan, shared) for plan in plans]
         for b in backends:
             await b.preflight()
@@ -286,15 +305,13 @@ async def run_async(
             open_task(plan, engine, ll_method, shared, resume)
             for plan, (engine, ll_method) in zip(plans, engines, strict=True)
         ]
-        outcomes = await run_tasks(runs, config.concurrency, display)
+        return await executor.run(runs, shared, display)
     finally:
         for b in backends:
             await b.aclose()
         if cache is not None:
             cache.close()
         display.close()
-    check_error_rates([(o.run_dir, o.record) for o in outcomes], config.max_error_rate)
-    return outcomes
 
 
 def run(

@@ -9,7 +9,7 @@ are appended as they finish, and its record is finalized the moment its last sam
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,10 +66,20 @@ def _finish(run: TaskRun, display: Display) -> None:
     display.finish(run.label, summary_line(final, run.folder.path))
 
 
+Item = tuple[TaskRun, Engine, Sample, Request]
+"""One remaining sample of a task, as the pipeline takes it."""
+Execute = Callable[[list[Item], Callable[[TaskRun, SampleResult], None]], Awaitable[None]]
+"""Runs items and reports each result as it lands (the Ray executor's shards)."""
+
+
 async def run_tasks(
-    runs: Sequence[TaskRun], concurrency: int, display: Display
+    runs: Sequence[TaskRun], concurrency: int, display: Display, execute: Execute | None = None
 ) -> list[TaskOutcome]:
-    """Run every task's remaining samples through one shared pool; finalize each as it ends."""
+    """Run every task's remaining samples through one shared pool; finalize each as it ends.
+
+    ``execute`` runs the interleaved samples instead of the local pool (the Ray executor); the
+    run folders, the progress and the records are handled here either way.
+    """
     for run in runs:
         display.start(run.label, len(run.todo))
         run.folder.start()
@@ -88,7 +98,10 @@ async def run_tasks(
         for run in runs:
             if not run.todo:  # a resumed run with nothing left: its record is rewritten
                 _finish(run, display)
-        await pipeline(interleave(runs), concurrency, on_result)
+        if execute is None:
+            await pipeline(interleave(runs), concurrency, on_result)
+        else:
+            await execute(interleave(runs), on_result)
     finally:
         for run in runs:
             run.folder.close()
