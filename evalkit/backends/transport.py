@@ -11,7 +11,7 @@ httpx is imported only when it is used.
 
 from __future__ import annotations
 
-import urllib.request
+import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
@@ -100,9 +100,12 @@ class _Httpx:
 
 
 def _proxied(scheme: str, host: str) -> bool:
-    proxies = urllib.request.getproxies_environment()
-    if scheme not in proxies and "all" not in proxies:
+    names = {f"{scheme}_proxy", "all_proxy"}
+    if not any(k.lower() in names and v for k, v in os.environ.items()):
         return False
+    import urllib.request  # its imports (http.client, email) only when a proxy is set
+
+    proxies = urllib.request.getproxies_environment()
     bypass: bool = urllib.request.proxy_bypass_environment(host, proxies)  # type: ignore[attr-defined]
     return not bypass
 
