@@ -88,8 +88,8 @@ _DOUBT = re.compile(
     re.IGNORECASE,
 )
 _QUALIFIED = re.compile(
-    r"\b(?:either|i think|i believe|might be|could be|or so|or more|or less|or fewer|at least|"
-    r"at most)\b",
+    r"\b(?:either(?! way)|i think|i believe|might be|could be|or so|or more|or less|or fewer|"
+    r"at least|at most)\b",
     re.IGNORECASE,
 )
 _ALTERNATIVE = re.compile(
