@@ -11,8 +11,9 @@ from typing import Any
 
 from evalkit.records.io import RunRecord
 
-COUNT_METRICS = frozenset({"tool_calls", "turns"})
-"""Per-sample metrics that are counts, not fractions: shown as they are, not as percents."""
+COUNT_METRICS = frozenset({"tool_calls", "turns", "rating"})
+"""Per-sample metrics that are counts or ratings (a judge's 1-10), not fractions: shown as they
+are, not as percents."""
 
 
 def format_score(mean: Any, low: Any, high: Any, metric: str = "") -> str:

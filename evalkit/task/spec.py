@@ -98,6 +98,8 @@ class VariantSpec(BaseModel):
     description: str = ""
     solver: str | None = None
     """Replaces the task's solver in this variant (``tool_loop`` for a code interpreter)."""
+    primary_metric: str | None = None
+    """Replaces the task's primary metric in this variant (a pairwise variant's win rate)."""
     params: dict[str, Scalar] = Field(default_factory=dict)
     generation: GenerationSpec = GenerationSpec()
 
@@ -149,6 +151,8 @@ class ResolvedTask:
     """The same parameters in typed sections (what the code reads)."""
     solver: str = "generate"
     """The solver of this task and variant."""
+    primary_metric: str = ""
+    """The primary metric of this task and variant (empty: the task's)."""
 
     @property
     def name(self) -> str:
@@ -337,7 +341,9 @@ def resolve(task: TaskDef, variant: str | None, overrides: Mapping[str, str]) ->
         stop=tuple(gen.get("stop", ())),
     )
     label = f"{spec.name}:{variant}" if variant else spec.name
-    return ResolvedTask(task, variant, params, generation, TaskParams.of(params, label), solver)
+    primary = (chosen.primary_metric if chosen else None) or spec.primary_metric
+    typed = TaskParams.of(params, label)
+    return ResolvedTask(task, variant, params, generation, typed, solver, primary)
 
 
 def declared_params(spec: TaskSpec, solver: str) -> dict[str, Scalar]:

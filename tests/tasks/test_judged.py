@@ -46,10 +46,10 @@ def test_own_prompts_rated_with_the_reference_rubric(tmp_path):
     with scripted_server(model) as m, scripted_server(rating_judge) as j:
         (out,) = run(cfg(tmp_path, m.url, j.url))
     rec = out.record
-    assert rec.metrics["score"]["mean"] == 6.5 and rec.metrics["score"]["n"] == 2
+    assert rec.metrics["rating"]["mean"] == 6.5 and rec.metrics["rating"]["n"] == 2
     assert rec.metrics["judge_parsed"]["mean"] == round(2 / 3, 6)
-    assert rec.groups["category"]["facts"]["score"]["mean"] == 9.0
-    assert rec.groups["category"]["writing"]["score"]["mean"] == 4.0
+    assert rec.groups["category"]["facts"]["rating"]["mean"] == 9.0
+    assert rec.groups["category"]["writing"]["rating"]["mean"] == 4.0
     assert list(rec.judge["prompts_sha256"]) == ["rubric_reference.jinja"]
     lines = {ln["id"]: ln for ln in read_samples(out.run_dir)}
     prompt = lines["capital"]["details"]["judgments"][0]["prompt"]
@@ -71,7 +71,7 @@ def test_a_users_own_rubric_file(tmp_path):
 
     with scripted_server(model) as m, scripted_server(judge) as j:
         (out,) = run(cfg(tmp_path, m.url, j.url, task_args={**FIELDS, "rubric": str(rubric)}))
-    assert out.record.metrics["score"]["mean"] == 3.0
+    assert out.record.metrics["rating"]["mean"] == 3.0
     assert any(s.startswith("Q: What is the capital of Australia?") for s in seen)
     assert list(out.record.judge["prompts_sha256"]) == ["strict.jinja"]
 
@@ -88,7 +88,7 @@ def test_pairwise_against_the_reference_field(tmp_path):
     assert len(j.bodies) == 6
     rec = out.record
     # 'Canberra.' is shorter than its reference; the two long answers are longer than theirs
-    assert rec.metrics["score"]["mean"] == round(2 / 3, 6) and rec.metrics["consistency"]["mean"] == 1.0
+    assert rec.metrics["win_rate"]["mean"] == round(2 / 3, 6) and rec.metrics["consistency"]["mean"] == 1.0
     assert rec.judge["against"] == "reference" and "baseline" not in rec.judge
     assert "lc_win_rate" in rec.metrics
 

@@ -57,8 +57,8 @@ def test_judged_columns(tmp_path: Path):
     assert [r.model for r in board.judged_rows] == ["verbose", "terse"]
     page = render(results, tmp_path / "leaderboard.md")
     assert "## Judged tasks" in page and "Average" not in page
-    assert "mtbench v1 (score: 1–10; judge openai-compatible/gpt-judge)" in page
-    assert "mtbench:pairwise v1 (score: win rate, % vs terse; judge openai-compatible/gpt-judge)" in page
+    assert "mtbench v1 (rating: 1–10; judge openai-compatible/gpt-judge)" in page
+    assert "mtbench:pairwise v1 (win_rate: win rate, % vs terse; judge openai-compatible/gpt-judge)" in page
     verbose = next(line for line in page.splitlines() if line.startswith("| verbose |"))
     assert "[7.00 (7.00–7.00)](" in verbose and "[100.0 (100.0–100.0)](" in verbose
     terse = next(line for line in page.splitlines() if line.startswith("| terse |"))

@@ -84,8 +84,8 @@ def test_mtbench_single_grading_end_to_end(tmp_path):
     expected = [(turn_of(b), pick(b)[1]) for b in j.bodies]
     parsed = [r for _, r in expected if r is not None]
     rec = out.record
-    assert rec.metrics["score"]["mean"] == round(statistics.fmean(parsed), 6)
-    assert rec.metrics["score"]["total_weight"] == len(parsed)
+    assert rec.metrics["rating"]["mean"] == round(statistics.fmean(parsed), 6)
+    assert rec.metrics["rating"]["total_weight"] == len(parsed)
     assert rec.metrics["judge_parsed"]["mean"] == round(len(parsed) / 160, 6)
     assert rec.metrics["judge_parsed"]["total_weight"] == 160
     for turn in (1, 2):
@@ -121,7 +121,7 @@ def test_mtbench_judge_prompts_are_fastchats(tmp_path):
     none = [ln for ln in lines.values() if all(j_["rating"] is None for j_ in ln["details"]["judgments"])]
     assert none
     for ln in none:
-        assert ln["reason"] == "judge_unparsed" and "score" not in ln["metrics"]
+        assert ln["reason"] == "judge_unparsed" and "rating" not in ln["metrics"]
 
 
 def test_rescoring_from_the_cache_is_identical_and_rejudging_asks_the_new_judge(tmp_path):

@@ -62,5 +62,5 @@ def test_real_model_two_turns_scripted_judge(tmp_path, capsys):
         assert first["content"].strip() in turn2["prompt"][-1]["content"]  # the whole conversation
         assert second["content"].strip() in turn2["prompt"][-1]["content"]
         assert (turn1["rating"], turn2["rating"]) == (4, 3)
-    assert record["metrics"]["score"]["mean"] == 3.5 and record["metrics"]["turn/1"]["mean"] == 4.0
+    assert record["metrics"]["rating"]["mean"] == 3.5 and record["metrics"]["turn/1"]["mean"] == 4.0
     assert len(j.bodies) == 4 and record["model"]["spec"] == "llamacpp/smollm2-135m"

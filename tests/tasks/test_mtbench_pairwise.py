@@ -95,8 +95,8 @@ def test_a_consistent_judge_wins_where_it_should_and_length_control_removes_the_
     assert len(bodies) == LIMIT * 2 * 2  # two turns, two orders
     rec = out.record
     assert rec.metrics["consistency"]["mean"] == 1.0
-    assert rec.metrics["score"]["mean"] == 0.5 and rec.metrics["win"]["mean"] == 0.5
-    assert rec.metrics["tie"]["mean"] == 0.0 and rec.metrics["score"]["n"] == LIMIT
+    assert rec.metrics["win_rate"]["mean"] == 0.5 and rec.metrics["win"]["mean"] == 0.5
+    assert rec.metrics["tie"]["mean"] == 0.0 and rec.metrics["win_rate"]["n"] == LIMIT
     lines = read_samples(out.run_dir)
     prefs = [p["preference"] for ln in lines for p in ln["details"]["pairs"]]
     deltas = [p["length_delta"] for ln in lines for p in ln["details"]["pairs"]]
@@ -114,7 +114,7 @@ def test_a_judge_that_always_picks_the_first_position_gets_ties_and_zero_consist
     out, bodies = pairwise(tmp_path, first_position, baseline_run)
     rec = out.record
     assert rec.metrics["consistency"]["mean"] == 0.0
-    assert rec.metrics["tie"]["mean"] == 1.0 and rec.metrics["score"]["mean"] == 0.5
+    assert rec.metrics["tie"]["mean"] == 1.0 and rec.metrics["win_rate"]["mean"] == 0.5
     assert rec.metrics["win"]["mean"] == 0.0 and rec.metrics["loss"]["mean"] == 0.0
     line = read_samples(out.run_dir)[0]
     pair = line["details"]["pairs"][0]
@@ -134,7 +134,7 @@ def test_refused_pairs_are_counted_and_excluded(tmp_path, baseline_run):
     out, _ = pairwise(tmp_path, sometimes_refuses, baseline_run)
     rec = out.record
     assert rec.metrics["judge_parsed"]["mean"] == 0.5 and rec.metrics["judge_parsed"]["total_weight"] == 2 * LIMIT
-    assert rec.metrics["score"]["total_weight"] == LIMIT and "turn/2" not in rec.metrics
+    assert rec.metrics["win_rate"]["total_weight"] == LIMIT and "turn/2" not in rec.metrics
     assert rec.metrics["lc_win_rate"]["n"] == LIMIT
 
 

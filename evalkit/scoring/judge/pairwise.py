@@ -13,7 +13,7 @@ Each answered turn is judged twice, once with the model as assistant A and once 
 The baseline is another run's answers to the same samples (``baseline = "run"`` with
 ``--baseline-run RUN``) or the sample's reference answers (``baseline = "reference"``).
 
-Metrics over parsed pairs: ``score``, the raw win rate (win 1, tie 0.5, loss 0, as AlpacaEval),
+Metrics over parsed pairs: ``win_rate``, the raw win rate (win 1, tie 0.5, loss 0, as AlpacaEval),
 ``win``, ``tie``, ``loss``, ``consistency`` (the position-consistency rate: the share of pairs
 whose two orders agree), ``turn/1``, ``turn/2`` (win rate per turn); ``judge_parsed`` over all
 pairs; and, over the whole run, ``lc_win_rate`` (:mod:`evalkit.scoring.judge.length_control`).
@@ -64,16 +64,16 @@ def pair_score(pairs: Sequence[dict[str, Any]], details: dict[str, Any]) -> Scor
     n = len(parsed)
     prefs = [p["preference"] for p in parsed]
     metrics: dict[str, float] = {
-        "score": sum(prefs) / n,
+        "win_rate": sum(prefs) / n,
         "consistency": sum(1.0 for p in parsed if p["consistent"]) / n,
         **{str(k): sum(1.0 for p in parsed if p["outcome"] == k) / n for k in PREFERENCE},
         **{f"turn/{p['turn']}": float(p["preference"]) for p in parsed},
         "judge_parsed": share,
     }
-    weights = {k: float(n) for k in ("score", "consistency", *PREFERENCE)}
+    weights = {k: float(n) for k in ("win_rate", "consistency", *PREFERENCE)}
     weights["judge_parsed"] = float(len(pairs))
     answer = " / ".join(p["outcome"] for p in parsed)
-    return Score(metrics["score"], answer, None, metrics, weights, details)
+    return Score(metrics["win_rate"], answer, None, metrics, weights, details)
 
 
 def _pair(turn: int, replies: tuple[str, str], model: str, base: str) -> dict[str, Any]:

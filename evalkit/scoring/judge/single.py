@@ -5,7 +5,7 @@ answer; turn 2 with the whole conversation, as FastChat's ``-multi-turn`` prompt
 reference-guided when the sample has reference answers. The rating is read exactly as FastChat
 reads it (:func:`~evalkit.scoring.judge.verdicts.read_rating`).
 
-Metrics: ``score``, the mean rating over every parsed judgment (a sample weighs as many
+Metrics: ``rating``, the mean rating over every parsed judgment (a sample weighs as many
 judgments as it has parsed ratings, so the run's mean is FastChat's mean over all turns);
 ``turn/1``, ``turn/2`` (``evalkit table RUN --by turn``); ``judge_parsed``, the share of
 judgments with a readable rating (its ``total_weight`` is the number of judgments). An unread
@@ -48,8 +48,8 @@ def rating_score(judgments: list[dict[str, Any]]) -> Score:
         weights = {"judge_parsed": float(len(judgments))}
         return Score(0.0, None, "judge_unparsed", metrics, weights, details)
     mean = sum(r for _, r in parsed) / len(parsed)
-    metrics = {"score": mean, "judge_parsed": share, **{f"turn/{t}": r for t, r in parsed}}
-    weights = {"score": float(len(parsed)), "judge_parsed": float(len(judgments))}
+    metrics = {"rating": mean, "judge_parsed": share, **{f"turn/{t}": r for t, r in parsed}}
+    weights = {"rating": float(len(parsed)), "judge_parsed": float(len(judgments))}
     answer = " / ".join(f"{r:g}" for _, r in parsed)
     return Score(mean, answer, None, metrics, weights, details)
 
