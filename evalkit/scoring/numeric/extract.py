@@ -4,7 +4,8 @@ This module owns *where* the answer is in a response and *which number* it is; c
 the gold answer is :mod:`evalkit.scoring.numeric.scorer`'s job. The stages:
 
 1. :func:`prepare`: unify Unicode digits, minus signs and LaTeX spellings, remove GSM8K
-   calculator annotations ``<<9*2=18>>``.
+   calculator annotations ``<<9*2=18>>``, write number words as digits ("twenty-four" is 24,
+   :mod:`evalkit.scoring.numeric.words`).
 2. Markers: the last explicit final-answer statement wins ("#### N", "The answer is N", "Final
    answer: N", an ``A: N`` line, ``\boxed{N}``; flexible mode adds "答案是 N" and the like).
 3. Without a marker (flexible mode only), in the region after the last self-correction ("Wait,
@@ -29,6 +30,7 @@ from evalkit.scoring.numeric.read import (
     number_value,
     read_statement,
 )
+from evalkit.scoring.numeric.words import words_to_digits
 
 __all__ = ["Answer", "Extraction", "ReadMode", "extract_answers", "prepare", "read_statement"]
 
@@ -83,7 +85,7 @@ def prepare(response: str) -> str:
     text = text.translate(_CHAR_MAP)
     for pattern, replacement in _LATEX:
         text = pattern.sub(replacement, text)
-    return text
+    return words_to_digits(text)
 
 
 # --- 2. reading one statement ----------------------------------------------------------------
@@ -155,6 +157,10 @@ _CONCLUSION = re.compile(
 )
 _BOLD = re.compile(r"\*\*([^*\n]{1,120})\*\*|__([^_\n]{1,120})__")
 _HEADING = re.compile(r"(?:step|part|day|week|case|question|problem|option|method)\b|.*:\s*$", re.I)
+_LEAD_MAX = 40
+_LEAD_LINE = re.compile(
+    r"[ \t>#*_$€£]*+-?[\d.,/]+(?:[ \t]*+[A-Za-z%]+){0,3}[ \t]*+[.!]?[*_]*+", re.IGNORECASE
+)
 _BOUNDARY = re.compile(r"[.!?。;](?=\s)|\n")
 
 
@@ -199,7 +205,17 @@ def _flexible_in(region: str, *, truncated: bool) -> Answer | None:
     marked = _last_marked(region, loose=True)
     if marked is not None or truncated:
         return marked
-    return _closing_answer(_drop_remarks(region))
+    return _leading_answer(region) or _closing_answer(_drop_remarks(region))
+
+
+def _leading_answer(region: str) -> Answer | None:
+    """A first line that is only a number ("**$18**", "18 dollars.") answers before the working."""
+    body = region.lstrip()
+    end = body.find("\n")
+    line = body[: end if end >= 0 else 0]
+    if not line or len(line) > _LEAD_MAX or not _LEAD_LINE.fullmatch(line.rstrip()):
+        return None
+    return read_statement(line, "anchored")
 
 
 def _last_marked(text: str, *, loose: bool) -> Answer | None:

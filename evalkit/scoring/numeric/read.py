@@ -80,9 +80,26 @@ _CONNECTIVE = re.compile(
 )
 _OPERATOR_GAP = re.compile(r"[ \t]*%?[ \t]*[-+*/x][ \t]*")
 _PARENTHETICAL = re.compile(r"\([^()\n]{0,200}\)|\[[^\[\]\n]{0,200}\]")
+# "(or 20 if the tip counts)" offers a second answer: its content stays, its brackets go.
+_HEDGE_ASIDE = re.compile(r"[(\[][ \t]*(?:or|maybe|perhaps|possibly|alternatively)\b", re.I)
 _OR_GAP = re.compile(
     r"[ \t]*%?[ \t]*(?:[A-Za-z]+[ \t]*)?,?[ \t]*\bor\b(?:[ \t]+(?:maybe|perhaps|possibly|even))?"
     r"[ \t]*(?:[A-Za-z]+[ \t]+)?$"
+)
+# "18, but it could also be 20", "probably 18, maybe 16": a second candidate after a hedge word.
+_ALT_GAP = re.compile(
+    r"[ \t]*+%?[ \t]*+(?:[A-Za-z]+[ \t]*+)?[,;]?[ \t]*+(?:(?:but|though|although|or)[ \t,]+)?"
+    r"(?:(?:it|that|this|the answer)[ \t]+)?"
+    r"(?:(?:could|might|may)[ \t]+(?:also[ \t]+|even[ \t]+)?be"
+    r"|maybe|perhaps|possibly|alternatively|otherwise)\b[ \t,]*+(?:[A-Za-z]+[ \t]+)?$",
+    re.IGNORECASE,
+)
+# "0.25, or 25%", "1/4 = 25%", "0.25 which is 25 percent": one share written two ways.
+_PERCENT_AFTER = re.compile(r"[ \t]*(?:%|percent\b)", re.IGNORECASE)
+_SHARE_GAP = re.compile(
+    r"[ \t]*+(?:%|percent)?[ \t]*+,?[ \t]*+(?:=|\(|\bor\b|\bi\.e\.,?|\bthat is\b|\bwhich is\b"
+    r"|\bequals?\b|\bor about\b)?[ \t]*+",
+    re.IGNORECASE,
 )
 _RANGE_GAP = re.compile(r"[ \t]*%?[ \t]*(?:[A-Za-z]+[ \t]*)?(?:\band\b|\bto\b|-|–|—)[ \t]*$")
 _LIST_GAP = re.compile(r"[ \t]*(?:,|\band\b|\bto\b|–|—)[ \t]*$")
@@ -102,6 +119,13 @@ _CLAUSE = re.compile(
 _COMPARED = re.compile(
     r"[ \t]*%?[ \t]*(?:[A-Za-z]+[ \t]+)?(?:more|fewer|less|greater|smaller|higher|lower|larger|"
     r"older|younger|longer|shorter|cheaper|extra)[ \t]+than\b",
+    re.IGNORECASE,
+)
+# A number the closing sentence measures against: "18 out of 20", "18 of the 30 apples", "12
+# fewer than the 30 he started with".
+_REFERENCE = re.compile(
+    r"\b(?:out[ \t]+of|of[ \t]+(?:the|his|her|their|its|all|those|these)|than(?:[ \t]+(?:the|his|"
+    r"her|their))?|instead[ \t]+of|compared[ \t]+(?:to|with)(?:[ \t]+the)?)[ \t]*[$€£]?$",
     re.IGNORECASE,
 )
 _UNIT_FAMILIES = (
@@ -146,7 +170,7 @@ def read_statement(statement: str, mode: ReadMode) -> Answer | None:
     >>> read_statement(" 7 hours and 30 minutes, or 450 minutes.", "anchored").restated
     (Fraction(450, 1),)
     """
-    outside = _PARENTHETICAL.sub(" ", statement)
+    outside = _PARENTHETICAL.sub(_aside, statement)
     if _LOOSE.search(outside):
         statement = outside
     tokens = list(_LOOSE.finditer(statement))
@@ -159,6 +183,11 @@ def read_statement(statement: str, mode: ReadMode) -> Answer | None:
     if index is None:
         return None
     return _answer_at(statement, tokens, index, boxed=not last)
+
+
+def _aside(match: re.Match[str]) -> str:
+    """A parenthetical drops out, unless it offers another answer ("(or 20)")."""
+    return f" {match[0][1:-1]} " if _HEDGE_ASIDE.match(match[0]) else " "
 
 
 def _closing_index(statement: str, tokens: list[re.Match[str]]) -> int | None:
@@ -183,7 +212,10 @@ def _closing_index(statement: str, tokens: list[re.Match[str]]) -> int | None:
 
 
 def _last_unmodified(statement: str, tokens: list[re.Match[str]]) -> int:
-    """Index of the last number not inside a trailing modifier or a comparison (never the first)."""
+    """Index of the last number not in a trailing modifier, a comparison or a reference.
+
+    The first number is the fallback: it is never passed over.
+    """
     chosen, inside = 0, False
     for i in range(1, len(tokens)):
         gap = statement[tokens[i - 1].end() : tokens[i].start()]
@@ -191,7 +223,9 @@ def _last_unmodified(statement: str, tokens: list[re.Match[str]]) -> int:
             inside = True
         elif _CLAUSE.search(gap) or _OPERATOR_GAP.fullmatch(gap):
             inside = False  # a new clause, or arithmetic on the modifier's numbers
-        if not inside and not _COMPARED.match(statement, tokens[i].end()):
+        start = tokens[i].start()
+        referred = _REFERENCE.search(statement, max(0, start - 24), start)
+        if not inside and not referred and not _COMPARED.match(statement, tokens[i].end()):
             chosen = i
     return chosen
 
@@ -219,7 +253,8 @@ def _answer_at(statement: str, tokens: list[re.Match[str]], index: int, *, boxed
         offered.append(tokens[index + 1])
     values = tuple(number_value(token) for token in offered)
     hedged = len(set(values)) > 1
-    restated = () if hedged else _restatement(statement, tokens, index)
+    restated = () if hedged else _share(statement, tokens, index)
+    restated = restated or (() if hedged else _restatement(statement, tokens, index))
     return Answer(number_value(chosen), chosen[0].strip(), values if hedged else (), restated)
 
 
@@ -247,6 +282,30 @@ def _restatement(
     return ()
 
 
+def _share(statement: str, tokens: list[re.Match[str]], index: int) -> tuple[Fraction | None, ...]:
+    """The percent (or the decimal) that restates ``tokens[index]`` right beside it."""
+    for near, far in ((index, index + 1), (index - 1, index)):
+        if near < 0 or far >= len(tokens):
+            continue
+        left, right = tokens[near], tokens[far]
+        if _same_share(statement, left, right) and _SHARE_GAP.fullmatch(
+            statement, left.end(), right.start()
+        ):
+            return (number_value(right if near == index else left),)
+    return ()
+
+
+def _same_share(statement: str, left: re.Match[str], right: re.Match[str]) -> bool:
+    """Whether one number is the other written as a percent (0.25 and 25%)."""
+    values = number_value(left), number_value(right)
+    if values[0] is None or values[1] is None:
+        return False
+    percent = [bool(_PERCENT_AFTER.match(statement, token.end())) for token in (left, right)]
+    if percent == [False, True]:
+        return values[1] == 100 * values[0]
+    return percent == [True, False] and values[0] == 100 * values[1]
+
+
 def _other_unit(statement: str, left: re.Match[str], right: re.Match[str]) -> bool:
     """Whether two numbers carry different units of one kind ("2 hours", "120 minutes")."""
     units = [_UNIT_AFTER.match(statement, token.end()) for token in (left, right)]
@@ -260,8 +319,8 @@ def _is_hedge(statement: str, left: re.Match[str], right: re.Match[str], *, boxe
     gap = statement[left.end() : right.start()]
     if (left["cur"] is None) != (right["cur"] is None):
         return False  # "9 eggs or $18": two quantities, not two answers
-    if _other_unit(statement, left, right):
-        return False  # "2 hours or 120 minutes": one quantity restated
+    if _other_unit(statement, left, right) or _same_share(statement, left, right):
+        return False  # "2 hours or 120 minutes", "0.25 or 25%": one quantity restated
     between = _RANGE_GAP.match(gap) and _BETWEEN.search(statement, 0, left.start())
     listed = boxed and _LIST_GAP.match(gap) and "=" not in gap
-    return bool(_OR_GAP.match(gap) or between or listed)
+    return bool(_OR_GAP.match(gap) or _ALT_GAP.match(gap) or between or listed)

@@ -136,10 +136,12 @@ def same_number(answer: Answer | None, gold: str) -> bool:
     if expected is None or expected.value is None or expected.written != gold.strip():
         return answer_text(answer) == gold.strip()
     scale = _magnitude(answer.written)[1]
-    # "26 billion" matches a gold of 26 (counted in billions) as well as 26000000000.
     scaled = answer.value * scale if answer.value is not None else None
+    # "26 billion" matches a gold of 26 (counted in billions) as well as 26000000000; "3
+    # thousand" and "42k" are 3000 and 42000 only (questions do not count in thousands).
+    bare = answer.value if scale == 1 or scale >= 10**6 else None
     # "7 hours and 30 minutes, or 450 minutes" matches 7 and 450: one quantity, two units.
-    return expected.value in (answer.value, scaled, *answer.restated)
+    return expected.value in (bare, scaled, *answer.restated)
 
 
 @dataclass(frozen=True, slots=True)
