@@ -17,8 +17,6 @@ from __future__ import annotations
 import json
 import signal
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -27,7 +25,14 @@ import pytest
 from support.openai_server import ServerOptions
 from support.server_faults import FaultPlan
 from support.server_http import HttpRequest
-from test_reliability_kill import RecordingServer, serve_in_thread, write_task
+from test_reliability_kill import (
+    HANG_GUARD_S,
+    KILLER,
+    RecordingServer,
+    launch,
+    serve_in_thread,
+    write_task,
+)
 
 from evalkit.cli import main
 from evalkit.config import RunConfig
@@ -161,23 +166,21 @@ def prompt_ids(task_root: Path) -> dict[str, str]:
     return {json.loads(r)["word"]: json.loads(r)["key"] for r in rows}
 
 
-def test_errored_samples_are_retried_first_on_resume(capsys, task_root):
+def test_errored_samples_are_retried_first_on_resume(capsys, task_root, tmp_path):
     """A run killed with errored, finished and never-started samples resumes the errored first."""
     server = RecordingServer(
         ServerOptions(latency_ms=20, fault_rate=0.3, fault_seed=4, faults=("500",))
     )
+    (tmp_path / "killer.py").write_text(KILLER)
     with serve_in_thread(server) as url:
         argv = cli_args(url, task_root, "killed", "--max-attempts", "1", "--concurrency", "2")
-        proc = subprocess.Popen([sys.executable, "-m", "evalkit.cli", *argv[0:]],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-        samples = None
-        while proc.poll() is None:
-            samples = next((task_root / "killed").glob(f"*/{SAMPLES_FILE}"), None)
-            if samples is not None and samples.read_bytes().count(b"\n") >= N // 2:
-                proc.send_signal(signal.SIGKILL)
-                break
-            time.sleep(0.005)
-        assert proc.wait(30) == -signal.SIGKILL and samples is not None
+        # The process kills itself after its 30th line: the same moment however busy the machine.
+        proc = launch(argv, f"append-after:{N // 2}", tmp_path / "killer.py")
+        assert proc.wait(HANG_GUARD_S) == -signal.SIGKILL
+        assert proc.stderr is not None
+        proc.stderr.close()
+        server.wait_idle()  # the killed process's last requests are all logged
+        samples = next((task_root / "killed").glob(f"*/{SAMPLES_FILE}"))
         lines = read_samples(samples.parent)
         errored = sorted(ln["id"] for ln in lines if ln["error"])
         done = {ln["id"] for ln in lines if not ln["error"]}
