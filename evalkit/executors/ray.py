@@ -1,0 +1,265 @@
+"""The Ray executor: shards of samples on Ray workers, results recorded by the driver.
+
+``evalkit run ... --executor ray [--ray-address ADDR] [-X workers=N -X num_gpus_per_worker=1]``.
+
+- **Workers.** ``workers`` Ray actors (:class:`~evalkit.executors.worker.ShardWorker`), each
+  reserving ``num_cpus_per_worker`` / ``num_gpus_per_worker``. Each builds the model's backend
+  once, when it starts, and keeps it for every shard (one model load per worker). The driver
+  never loads the model: it plans and records with a stand-in that reports the workers' model.
+- **Budget.** ``--concurrency`` is split across the workers (:func:`split_budget`): each worker
+  gets its share as its own adaptive limit, so the cluster never has more requests in flight
+  than a local run would. A shared counter actor would also bound the total, but at the price
+  of a round trip to one actor for every request and one more process whose death stops the
+  run; since the driver keeps every worker fed with work (two shards each), the shares stay in
+  use until the last shards, and each worker still backs off on its own 429s.
+- **Shards.** Each task's remaining samples are cut into shards (``shard_size``, default twice
+  what a worker runs at once) and handed to the least busy worker; the driver appends each
+  shard's results to the task's ``samples.jsonl`` as it lands and finalizes each task's record
+  as its last sample lands, exactly as the local executor does. Run folders are the driver's.
+- **Failures.** A worker whose process dies is restarted by Ray (``max_restarts``, default 2)
+  and its unfinished shards run again on it; their samples were never recorded, so nothing is
+  doubled. Beyond that the run stops with one line (exit 3), and ``--resume latest`` runs only
+  the samples missing from the run folders, as after a driver crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import os
+import uuid
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from evalkit.engine.cache import default_cache_dir
+from evalkit.errors import BackendError, BackendUnavailable, ConfigError, EvalkitError
+from evalkit.executors.options import RayOptions, parse_ray_options
+from evalkit.executors.proxy import WorkersBackend
+from evalkit.executors.shards import Shard, cut_shards, default_shard_size, split_budget
+from evalkit.executors.worker import ShardWorker, WorkerInfo, worker_plan
+
+if TYPE_CHECKING:
+    from evalkit.backends import Backend
+    from evalkit.config import RunConfig
+    from evalkit.engine.display import Display
+    from evalkit.engine.run import Shared
+    from evalkit.engine.schedule import Item, TaskOutcome, TaskRun
+    from evalkit.types import SampleResult
+
+INSTALL_HINT = "the ray executor needs Ray: pip install 'evalkit[ray]'"
+WORKER_NAME = "evalkit-worker"
+"""Workers are named ``evalkit-worker-<run token>-<n>`` (``ray list actors`` shows them)."""
+SHARDS_IN_FLIGHT = 2
+"""Shards each worker holds at once: one running, one ready, so it never waits for work."""
+
+
+def import_ray() -> Any:
+    """Import Ray (typed ``Any``: an optional dependency).
+
+    Raises:
+        ConfigError: Ray is not installed (the message says how to install it).
+    """
+    try:
+        return importlib.import_module("ray")
+    except ImportError:
+        raise ConfigError(INSTALL_HINT) from None
+
+
+class RayExecutor:
+    """Runs shards on Ray workers; see the module docstring.
+
+    Args:
+        config: The run's config.
+        options: The parsed ``-X`` options.
+        ray: The imported ``ray`` module.
+    """
+
+    def __init__(self, config: RunConfig, options: RayOptions, ray: Any) -> None:
+        self._config = config
+        self._options = options
+        self._ray = ray
+        self._owns_connection = False
+        self._idle = True
+        self._token = uuid.uuid4().hex[:8]
+        self.workers: list[Any] = []
+        """The worker actors (handles), in start order."""
+        self.infos: list[WorkerInfo] = []
+        """What each worker reported when it started."""
+
+    async def backend(self) -> Backend:
+        """Connect, start the workers (each loads the model once) and describe their model.
+
+        Raises:
+            BackendUnavailable: the cluster cannot be reached.
+            ConfigError: the cluster is too small for the workers asked for, or the workers
+                disagree on the model (different files on different nodes).
+        """
+        self._connect()
+        shares = split_budget(self._config.concurrency, self._worker_count())
+        for share in shares:
+            self.workers.append(self._spawn(share))
+        self.infos = list(
+            await asyncio.gather(*(self._get(w.start.remote()) for w in self.workers))
+        )
+        first = self.infos[0]
+        for info in self.infos[1:]:
+            if info.identity != first.identity:
+                raise ConfigError(
+                    f"ray workers disagree on the model: {first.identity.to_dict()} on "
+                    f"{first.host}, {info.identity.to_dict()} on {info.host}"
+                )
+        return WorkersBackend(first.identity, first.capabilities)
+
+    def _connect(self) -> None:
+        ray = self._ray
+        if ray.is_initialized():  # a library caller (or a test) connected already
+            return
+        address = self._config.ray_address
+        extra = {} if address else {"include_dashboard": False}
+        try:
+            ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING, **extra)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            where = f"at {address}" if address else "on this machine"
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise BackendUnavailable(
+                f"cannot start or reach a Ray cluster {where}: {first}"
+            ) from None
+        self._owns_connection = True
+
+    def _worker_count(self) -> int:
+        opts, concurrency = self._options, self._config.concurrency
+        total = self._ray.cluster_resources()
+        kind, each = ("GPU", opts.num_gpus_per_worker)
+        if not each:
+            kind, each = ("CPU", opts.num_cpus_per_worker)
+        have = float(total.get(kind, 0.0))
+        fits = int(have // each) if each else concurrency
+        if opts.workers is None:
+            return max(1, min(fits, concurrency))
+        if opts.workers > fits:
+            raise ConfigError(
+                f"-X workers={opts.workers} needs {opts.workers * each:g} {kind}s; the Ray "
+                f"cluster has {have:g} (fewer workers, or less per worker)"
+            )
+        if opts.workers > concurrency:
+            raise ConfigError(
+                f"-X workers={opts.workers} needs --concurrency {opts.workers} or more "
+                "(each worker runs at least one request at a time)"
+            )
+        return opts.workers
+
+    def _spawn(self, share: int) -> Any:
+        opts, config = self._options, self._config
+        cache_dir = (config.cache_dir or default_cache_dir()).resolve()
+        worker_config = config.model_copy(update={"concurrency": share, "cache_dir": cache_dir})
+        actor = self._ray.remote(ShardWorker).options(
+            name=f"{WORKER_NAME}-{self._token}-{len(self.workers)}",
+            num_cpus=opts.num_cpus_per_worker,
+            num_gpus=opts.num_gpus_per_worker,
+            max_restarts=opts.max_restarts,
+            max_task_retries=opts.max_restarts,
+            **self._runtime_env(),
+        )
+        return actor.remote(worker_config, os.getcwd())
+
+    def _runtime_env(self) -> dict[str, Any]:
+        """Hand the API key variables the driver has to the workers (a cluster's nodes may not)."""
+        config = self._config
+        names = {config.api_key_env}
+        if config.judge:
+            names.add(config.judge_args.get("api_key_env", "OPENAI_API_KEY"))
+        env = {name: os.environ[name] for name in sorted(names) if name in os.environ}
+        return {"runtime_env": {"env_vars": env}} if env else {}
+
+    async def run(
+        self, runs: Sequence[TaskRun], shared: Shared, display: Display
+    ) -> list[TaskOutcome]:
+        """Run every task's remaining samples on the workers; the driver records each result."""
+        from evalkit.engine.schedule import run_tasks
+
+        return await run_tasks(runs, self._config.concurrency, display, self._execute)
+
+    async def _execute(
+        self, items: list[Item], on_result: Callable[[TaskRun, SampleResult], None]
+    ) -> None:
+        plans: dict[int, tuple[str, Any]] = {}
+        for run, *_ in items:
+            if id(run) not in plans:
+                key = f"{len(plans)}:{run.label}"
+                plans[id(run)] = (key, self._ray.put(worker_plan(run.plan)))
+        queue = deque(cut_shards(items, self._shard_size()))
+        busy = [0] * len(self.workers)
+        flying: dict[asyncio.Future[Any], tuple[int, Shard[TaskRun]]] = {}
+        self._idle = False
+        try:
+            while queue or flying:
+                while queue and min(busy) < SHARDS_IN_FLIGHT:
+                    slot = busy.index(min(busy))
+                    shard = queue.popleft()
+                    key, plan = plans[id(shard.tag)]
+                    ref = self.workers[slot].run_shard.remote(key, plan, shard.pairs)
+                    flying[asyncio.ensure_future(self._get(ref))] = (slot, shard)
+                    busy[slot] += 1
+                done, _ = await asyncio.wait(flying, return_when=asyncio.FIRST_COMPLETED)
+                for future in done:
+                    slot, shard = flying.pop(future)
+                    busy[slot] -= 1
+                    for result in self._results(future, slot):
+                        on_result(shard.tag, result)
+            self._idle = True
+        finally:
+            for future in flying:
+                future.cancel()
+
+    def _shard_size(self) -> int:
+        if self._options.shard_size is not None:
+            return self._options.shard_size
+        cap = self.infos[0].capabilities.max_concurrency if self.infos else None
+        share = self._config.concurrency // max(1, len(self.workers))
+        return default_shard_size(min(share, cap) if cap else share)
+
+    async def _get(self, ref: Any) -> Any:
+        return await asyncio.wrap_future(ref.future())
+
+    def _results(self, future: asyncio.Future[Any], slot: int) -> list[SampleResult]:
+        """A finished shard's results, or its failure as one line."""
+        exceptions = self._ray.exceptions
+        try:
+            results: list[SampleResult] = future.result()
+        except exceptions.RayTaskError as exc:  # raised inside the worker
+            cause = getattr(exc, "cause", None)
+            if isinstance(cause, EvalkitError):
+                raise cause from None
+            raise
+        except exceptions.RayActorError:
+            where = self.infos[slot].host if slot < len(self.infos) else "?"
+            raise BackendError(
+                f"ray worker {slot} on {where} died more than {self._options.max_restarts} "
+                "times (-X max_restarts); finished samples are in the run folders: rerun with "
+                "--resume latest"
+            ) from None
+        return results
+
+    async def aclose(self) -> None:
+        """Stop the workers (closing their backends first when no shard is left), disconnect."""
+        workers, self.workers = self.workers, []
+        if workers and self._idle:  # after a failure they are killed at once
+            closing = [self._get(w.close.remote()) for w in workers]
+            await asyncio.gather(*closing, return_exceptions=True)
+        for worker in workers:
+            self._ray.kill(worker, no_restart=True)
+        if self._owns_connection:
+            self._ray.shutdown()
+            self._owns_connection = False
+
+
+def make_ray(config: RunConfig) -> RayExecutor:
+    """The ``ray`` executor, its ``-X`` options checked before anything starts.
+
+    Raises:
+        ConfigError: Ray is not installed, or a ``-X`` option is unknown or invalid.
+    """
+    options = parse_ray_options(config.executor_args)
+    return RayExecutor(config, options, import_ray())

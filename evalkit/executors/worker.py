@@ -1,0 +1,154 @@
+"""The shard worker: one model, loaded once, running shard after shard.
+
+A worker is an ordinary class (the Ray executor wraps it in a Ray actor; tests run it in
+process). It builds the evaluated model's backend, the judge, the response cache and its share
+of the concurrency budget once, on its first call, and keeps them for every shard: a local
+model is loaded once per worker, not once per shard. Each task's engine (solver, scorer,
+tools) is built from the task's plan the first time a shard of that task arrives, with the same
+:func:`~evalkit.engine.run.build_engine` the local executor uses, and every sample goes through
+the same :func:`~evalkit.engine.pipeline.process_sample`; so a sample's result does not depend
+on where it ran. Results go back to the driver, which alone writes run folders.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from evalkit.backends import Backend, BackendIdentity, Capabilities
+from evalkit.config import RunConfig
+from evalkit.engine.cache import ResponseCache
+from evalkit.engine.limiter import AdaptiveLimiter
+from evalkit.engine.pipeline import Engine, pipeline
+from evalkit.engine.run import Shared, build_engine, judge_caller, make_backend
+from evalkit.types import Request, Sample, SampleResult
+
+if TYPE_CHECKING:
+    from evalkit.task.plan import TaskPlan
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerInfo:
+    """What a started worker reports: its model, and where it runs."""
+
+    identity: BackendIdentity
+    capabilities: Capabilities
+    judge: BackendIdentity | None
+    pid: int
+    host: str
+
+
+def worker_plan(plan: TaskPlan) -> TaskPlan:
+    """What a worker needs of a plan to build the task's engine: no rows, one request.
+
+    The samples themselves travel in the shards; the task, its parameters and the first
+    request (its format decides solver and ranking checks) are all the engine needs.
+    """
+    return replace(
+        plan,
+        samples=plan.samples[:1],
+        requests=plan.requests[:1],
+        data=replace(plan.data, rows=[]),
+    )
+
+
+@dataclass(slots=True)
+class _Loaded:
+    backends: list[Backend]
+    cache: ResponseCache | None
+    shared: Shared
+
+
+class ShardWorker:
+    """Runs shards of any task of one run with one model.
+
+    Args:
+        config: The run's config as the worker should use it: ``concurrency`` is this worker's
+            share of the run's budget, paths are absolute.
+        cwd: The driver's working folder; relative paths in model specs resolve against it
+            when this node has it.
+    """
+
+    def __init__(self, config: RunConfig, cwd: str | None = None) -> None:
+        self._config = config
+        self._cwd = cwd
+        self._loaded: _Loaded | None = None
+        self._engines: dict[str, Engine] = {}
+        self._lock = asyncio.Lock()
+
+    async def start(self) -> WorkerInfo:
+        """Build the backends (loading a local model once) and check they can answer."""
+        loaded = await self._load()
+        backend = loaded.shared.backend
+        judge = loaded.shared.judge
+        capabilities = backend.capabilities
+        if not hasattr(backend, "loglikelihood"):  # the driver's stand-in always has the method
+            capabilities = replace(capabilities, loglikelihood=())
+        return WorkerInfo(
+            identity=backend.identity,
+            capabilities=capabilities,
+            judge=judge.backend.identity if judge else None,
+            pid=os.getpid(),
+            host=socket.gethostname(),
+        )
+
+    async def _load(self) -> _Loaded:
+        async with self._lock:
+            if self._loaded is None:
+                self._loaded = self._build()  # a worker serves nothing else while it loads
+                for backend in self._loaded.backends:
+                    await backend.preflight()
+            return self._loaded
+
+    def _build(self) -> _Loaded:
+        config = self._config
+        if self._cwd and os.path.isdir(self._cwd):
+            os.chdir(self._cwd)  # this process serves this worker only
+        backend = make_backend(config.model, config)
+        judge = None
+        if config.judge:
+            judge = make_backend(config.judge, config, dict(config.judge_args))
+        backends = [b for b in (backend, judge) if b is not None]
+        cache = None
+        if config.cache and config.cache_dir and any(b.capabilities.cacheable for b in backends):
+            cache = ResponseCache(config.cache_dir)
+        shared = Shared(config, backend, cache, AdaptiveLimiter(config.concurrency))
+        shared.judge = judge_caller(config, judge, cache)
+        return _Loaded(backends, cache, shared)
+
+    async def run_shard(
+        self, task: str, plan: TaskPlan, pairs: tuple[tuple[Sample, Request], ...]
+    ) -> list[SampleResult]:
+        """Solve and score one shard's samples; return their results (in finishing order).
+
+        Args:
+            task: The task's key in this run (its engine is built once per worker).
+            plan: The task's plan as :func:`worker_plan` leaves it.
+            pairs: The shard's samples with their rendered requests.
+        """
+        loaded = await self._load()
+        engine = self._engines.get(task)
+        if engine is None:
+            engine, _ = build_engine(plan, loaded.shared)
+            engine = self._engines.setdefault(task, engine)
+        results: list[SampleResult] = []
+        items = [(task, engine, sample, request) for sample, request in pairs]
+        await pipeline(items, self._config.concurrency, lambda _, r: results.append(r))
+        return results
+
+    async def pid(self) -> int:
+        """This worker's process id."""
+        return os.getpid()
+
+    async def close(self) -> None:
+        """Release the backends (a local model's memory) and the cache."""
+        loaded, self._loaded = self._loaded, None
+        if loaded is None:
+            return
+        for backend in loaded.backends:
+            await backend.aclose()
+        if loaded.cache is not None:
+            loaded.cache.close()
