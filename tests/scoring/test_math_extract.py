@@ -87,9 +87,16 @@ def test_truncated_reply_counts_declared_answers_only() -> None:
 
 
 def test_hedges_commit_to_nothing_under_both_readings() -> None:
-    for reply in ("The answer is $5$, or possibly $6$.", "It is maybe 5.", r"\boxed{5} (or 6)"):
+    for reply in ("The answer is $5$, or possibly $6$.", "It is maybe 5.", "Perhaps it is $5$."):
         found = extract_answers(reply)
         assert found.hedged and found.strict.answer is None and found.flexible.answer is None
+
+
+def test_an_alternative_is_listed_with_the_answer() -> None:
+    # Two values are a list, which never equals one gold; a restatement is one value twice.
+    assert extract_answers(r"$\boxed{5}$ (or 6)").strict.answer == "5, 6"
+    restated = extract_answers(r"The answer is $\frac{1}{2}$ (or equivalently $0.5$).")
+    assert restated.strict.answer == "\\frac{1}{2}, 0.5" and not restated.hedged
 
 
 def test_last_boxed_skips_incomplete_and_empty_boxes() -> None:

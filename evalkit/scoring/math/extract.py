@@ -39,12 +39,12 @@ from typing import Literal
 from evalkit.scoring.math.boxes import Box, answer_box, find_boxes, joined_content, last_boxed
 from evalkit.scoring.math.closing import closing_statement
 from evalkit.scoring.math.sentences import (
+    alternative,
     bare_answer,
     hedged,
     is_sentence,
     last_sentence,
     math_run,
-    offers_alternative,
     plain_answer,
     read_value,
 )
@@ -170,10 +170,11 @@ def _phrase_answer(text: str) -> _Found | None:
             sentence = last_sentence(text[max(0, match.start() - 200) : match.start()])
             doubt = hedged(sentence + " " + rest[:200].split("\n", 1)[0], declared=True)
             run = math_run(rest)
-            doubt = doubt or (run is not None and offers_alternative(rest, run[1]))
+            other = alternative(rest, run[1]) if run is not None else None
+            found = found.strip().strip("*").strip() + (f", {other}" if other else "")
             # "Final answer: 7" overrides an earlier box; "our answer is correct" does not.
             explicit = ":" in match.group() or "final" in match.group().lower()
-            return _Found(found.strip().strip("*").strip(), match.start(), doubt, explicit)
+            return _Found(found, match.start(), doubt, explicit)
     return None
 
 
@@ -182,8 +183,9 @@ def _box_answer(text: str, boxes: list[Box], stated: Box) -> _Found:
     if is_sentence(content):
         content = read_value(_TEXT_WRAPPER.sub(r" \1 ", content)) or content
     sentence = last_sentence(text[max(0, stated.start - 300) : stated.start])
-    doubt = hedged(sentence, declared=True) or offers_alternative(text, stated.end)
-    return _Found(content, stated.start, doubt)
+    doubt = hedged(sentence, declared=True)
+    other = alternative(text, stated.end)  # "$\boxed{5}$ (or $6$)" lists two values
+    return _Found(content + (f", {other}" if other else ""), stated.start, doubt)
 
 
 def _heading_answer(text: str) -> str | None:

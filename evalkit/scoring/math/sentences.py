@@ -268,9 +268,21 @@ def hedged(sentence: str, declared: bool = False) -> bool:
     return not declared and _QUALIFIED.search(window) is not None
 
 
-def offers_alternative(text: str, end: int) -> bool:
-    """Whether ``text`` goes on after an answer ending at ``end`` with "or …" (another value)."""
-    window = text[end : end + 80]
-    if _ALTERNATIVE.match(window) is None:
-        return False
-    return re.search(r"[\d$\\]", _sentence(window)) is not None
+def alternative(text: str, end: int) -> str | None:
+    r"""The value offered after an answer ending at ``end`` with "or …", else ``None``.
+
+    "$\frac12$ (or equivalently $0.5$)" offers ``0.5``; "$5$, or $6$" offers ``6``. The caller
+    lists both: a restatement of the same value is one answer, two values are a hedge. An "or"
+    followed by something unreadable offers ``"?"``, which no gold equals.
+    """
+    window = text[end : end + 120]
+    found = _ALTERNATIVE.match(window)
+    if found is None:
+        return None
+    sentence = _sentence(window[found.end() :])
+    group, number = MATH_GROUP.search(sentence), _NUMBER_TOKEN.search(sentence)
+    if group is None and number is None:
+        return None  # "…, or in other words the area": no second value
+    if group is not None and (number is None or group.start() <= number.start()):
+        return group_text(group)
+    return number.group() if number is not None else "?"
