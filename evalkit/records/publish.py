@@ -21,8 +21,9 @@ from evalkit.errors import ResultsError
 from evalkit.records.io import SAMPLES_FILE, atomic_write, read_record, read_samples, write_record
 from evalkit.records.schema import SampleLine
 
-TEXT_FIELDS = ("prompt", "completion", "target", "answer", "details")
-"""Fields of a sample line replaced by their hash."""
+TEXT_FIELDS = ("prompt", "completion", "target", "answer", "details", "transcript")
+"""Fields of a sample line replaced by their hash (a multi-turn transcript holds later turns of
+the benchmark's own text, e.g. MT-Bench's second questions)."""
 
 
 def text_hash(value: Any) -> str:

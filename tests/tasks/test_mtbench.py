@@ -19,6 +19,7 @@ from evalkit.config import RunConfig
 from evalkit.engine.rescore import rescore
 from evalkit.engine.run import run
 from evalkit.records.io import read_record, read_samples
+from evalkit.records.publish import publish
 
 mtbench_data = pytest.importorskip("evalkit.scoring.judge.mtbench_data")
 try:
@@ -156,3 +157,14 @@ def test_a_run_json_without_baseline_keeps_its_form(tmp_path):
         (out,) = run(cfg(tmp_path, m.url, j.url, limit=1))
     data = json.loads((out.run_dir / "run.json").read_text())
     assert "baseline_run" not in data["config"] and "baseline" not in data["judge"]
+
+
+def test_a_published_copy_holds_no_benchmark_text(tmp_path):
+    with scripted_server(model) as m, scripted_server(judge) as j:
+        (out,) = run(cfg(tmp_path, m.url, j.url, limit=3))
+    copy = publish(out.run_dir, tmp_path / "published")
+    text = (copy / "samples.jsonl").read_text() + (copy / "run.json").read_text()
+    for row in mtbench_data.read_rows()[:3]:
+        for turn in row["turns"]:
+            assert turn[:40] not in text
+    assert read_record(copy).metrics == out.record.metrics
