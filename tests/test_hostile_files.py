@@ -144,6 +144,16 @@ def test_compare_and_gate_on_corrupt_samples_exit_2(capsys, root, name):
     one_line_user_error(*cli(capsys, *gate), "samples.jsonl:1")
 
 
+def test_compare_and_gate_refuse_a_complete_run_cut_short(capsys, root):
+    """A torn last line is a crash's interrupted write in a running run, corruption in a done one."""
+    base, cand = two_runs(capsys, root)
+    data = (cand / "samples.jsonl").read_bytes()
+    (cand / "samples.jsonl").write_bytes(data[: len(data) - 20])
+    one_line_user_error(*cli(capsys, "compare", str(base), str(cand)), f"samples.jsonl:{N}")
+    gate = ("gate", "--baseline", str(base), "--candidate", str(cand))
+    one_line_user_error(*cli(capsys, *gate), f"samples.jsonl:{N}")
+
+
 @pytest.mark.parametrize("value", [DEEP, LONG_INT, '"text"'], ids=["deep", "long-int", "text"])
 def test_compare_on_a_corrupt_run_record_exits_2(capsys, root, value):
     base, cand = two_runs(capsys, root)

@@ -285,11 +285,17 @@ class SamplesWriter:
         self._fh.close()
 
 
-def read_samples(run_dir: Path) -> list[SampleLine]:
+def read_samples(run_dir: Path, complete: bool = False) -> list[SampleLine]:
     """Read ``samples.jsonl``, dropping a torn (unterminated or unparsable) last line.
 
+    Args:
+        run_dir: The run folder.
+        complete: The run is complete (its file was rewritten whole at the end), so a torn
+            last line is corruption too, not a crash's interrupted write.
+
     Raises:
-        ResultsError: the file cannot be read, or a line before the last is not a sample record.
+        ResultsError: the file cannot be read, or a line (before the last, unless ``complete``)
+            is not a sample record.
     """
     path = run_dir / SAMPLES_FILE
     try:
@@ -304,7 +310,7 @@ def read_samples(run_dir: Path) -> list[SampleLine]:
         record, why = parse_line(raw)
         if record is not None:
             records.append(record)
-        elif i < len(lines) - 1:  # only an unterminated last line can be a crash's torn write
+        elif complete or i < len(lines) - 1:  # only an unterminated last line can be torn
             raise ResultsError(
                 f"{path}:{i + 1}: corrupt sample line ({why}); delete that line, then "
                 "'evalkit run ... --resume' the run to redo its sample"

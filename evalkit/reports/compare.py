@@ -225,7 +225,9 @@ def compare_runs(base: Run, cand: Run, *, n_boot: int = 2000, seed: int = 0) -> 
         ResultsError: A ``samples.jsonl`` is unreadable.
     """
     metric = str(base.record.task.get("primary_metric", ""))
-    pairing = pair_samples(read_samples(base.path), read_samples(cand.path), metric)
+    pairing = pair_samples(
+        read_samples(base.path, complete=True), read_samples(cand.path, complete=True), metric
+    )
     b, c, w = item_values(pairing)
     binary = w is None and all(v in (0.0, 1.0) for v in (*b, *c))
     lost = sum(1 for f in pairing.flips if f.lost)
