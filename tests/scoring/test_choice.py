@@ -14,7 +14,7 @@ import pytest
 
 from evalkit.errors import ConfigError, DataError
 from evalkit.scoring import SCORERS
-from evalkit.scoring.choice import scorer as choice_module
+from evalkit.scoring.choice import extract as choice_module
 from evalkit.scoring.choice.patterns import run_on_start
 from evalkit.scoring.choice.scorer import (
     DEFAULT_LABELS,

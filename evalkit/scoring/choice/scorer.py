@@ -1,306 +1,37 @@
-r"""Multiple-choice answers: which option label a free-text response commits to, and its score.
+"""The multiple-choice scorer: the gold label, the verdict and the reason attached to it.
 
-Extraction (:func:`extract_choice`) works in tiers, strongest first. The first tier that finds a
-statement decides; inside a tier the *last* statement wins (models correct themselves)::
-
-    final   "Answer: B", "The correct answer is (B)", "\boxed{B}", "答案：B", "故选B", "答：B"
-    bare    a line that is only a choice: "B", "(B)", "**B**", "B. Paris" (any line, if they agree)
-    commit  "B is correct", "I'd go with B", "it's B", "so B.", "选B", "B选项正确", "我觉得是B"
-    verdict a per-option list marking exactly one option: "- B) 24: correct", "C) 42 — false"
-    lead    the response starts with a letter: "B because Paris is the capital"
-    text    the last line names exactly one option's text: "The capital is Paris."
-
-A cue followed by an option's text ("The answer is Paris.") counts as that option. A statement
-naming two labels ("A or C", "both A and B", "答案：AC") gives no label, reason
-``multiple_answers``: a hedge is wrong whatever the gold. The text is first NFKC-normalized
-(full-width ``Ｂ``/``：``); all up to the last ``</think>`` is dropped (an unclosed ``<think>``
-leaves nothing); ``\text{}``, ``$``, ``\(``/``\)``, ``\[``/``\]`` and markdown emphasis go; a base
-model's run-on into a new question (``\nQuestion:``, ``\n题目：``, ``\n以下是``, or a paragraph of
-question text, lines "A. ...", and "Answer:" whose options are not this question's) is cut. Not
-handled: ordinals ("the second").
+Which label a response commits to is :mod:`evalkit.scoring.choice.extract`'s job (its module
+docstring states the strategy); this module compares it with the gold and builds the
+:class:`~evalkit.types.Score`.
 """
 
 from __future__ import annotations
 
-import re
-from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from evalkit.errors import ConfigError, DataError
-from evalkit.scoring.choice.patterns import (
-    CLOSE,
-    COMMIT_POST,
-    FIRST_CHAR,
-    NEG_AFTER,
-    OPEN,
-    PAYLOAD_END,
-    TRIM,
-    VERDICT_LINE,
-    LabelPatterns,
-    clean_response,
-    label_patterns,
-    plain,
-    stands_alone,
+from evalkit.scoring.choice.extract import (
+    DEFAULT_LABELS,
+    ChoiceExtraction,
+    ExtractionMethod,
+    ExtractionReason,
+    extract_choice,
+    norm_option,
 )
+from evalkit.scoring.choice.patterns import CLOSE, OPEN
 from evalkit.types import Completion, Sample, Score
 
-ExtractionReason = Literal["no_answer_found", "multiple_answers"]
-"""Why :func:`extract_choice` returned no single label."""
-
-ExtractionMethod = Literal["final", "bare", "commit", "verdict", "lead", "text"]
-"""The tier of :func:`extract_choice` that decided (see the module docstring)."""
-
-DEFAULT_LABELS = "ABCDEFGHIJ"
-"""Option labels in order; a question with n options uses the first n."""
-
-# Only the last statements can win, and a real response has a few dozen cues at most; looking at
-# the last thousand bounds the work on adversarial text made of nothing but cues.
-_MAX_CUES = 1000
-
-
-@dataclass(frozen=True, slots=True)
-class ChoiceExtraction:
-    """What :func:`extract_choice` found.
-
-    Attributes:
-        letter: The label the response commits to, or ``None``.
-        reason: Why ``letter`` is ``None`` (``None`` when a label was found).
-        method: The tier that decided, or ``None`` when nothing was found.
-        candidates: The distinct labels of the deciding statement in order of mention (two or
-            more exactly when ``reason`` is ``multiple_answers``).
-    """
-
-    letter: str | None
-    reason: ExtractionReason | None = None
-    method: ExtractionMethod | None = None
-    candidates: tuple[str, ...] = ()
-
-
-def extract_choice(
-    text: str, labels: Sequence[str], options: Sequence[str] = ()
-) -> ChoiceExtraction:
-    r"""Find the option label a free-text response commits to (tiers: see the module doc).
-
-    The article "a" and the pronoun "I" are told apart from labels by the next word; lowercase
-    labels count only where unambiguous. Time is linear in ``len(text)``.
-
-    Args:
-        text: The model's response (untrusted, any length).
-        labels: The option labels in order, e.g. ``"ABCD"`` or ``["A", "B", "C", "D"]``.
-        options: The option texts aligned with ``labels``; empty turns off option-text matching.
-
-    Returns:
-        The label, or ``letter=None`` with ``reason`` ``no_answer_found`` or
-        ``multiple_answers``.
-
-    Examples:
-        >>> extract_choice("The correct answer is (B) because Paris...", "ABCD").letter
-        'B'
-        >>> extract_choice("A is wrong, B is wrong, so the answer is C.", "ABCD").letter
-        'C'
-        >>> extract_choice("A good answer is C", "ABCD").letter
-        'C'
-        >>> extract_choice("<think>Maybe A? No.</think>\n\n**答案：C**", "ABCD").letter
-        'C'
-        >>> extract_choice("The answer is Paris.", "ABCD", ["Rome", "Paris", "Oslo", "Bern"]).letter
-        'B'
-        >>> extract_choice(" B\n\nQuestion: next one...\nAnswer: D", "ABCD").letter
-        'B'
-        >>> extract_choice(" C\n\nWhat is 1 + 1?\nA. 2\nB. 3\nAnswer: A", "ABCD").letter
-        'C'
-        >>> extract_choice("- A) 12: incorrect\n- B) 42: correct", "AB").letter
-        'B'
-        >>> extract_choice("answer: b", "ABCD").letter
-        'B'
-        >>> extract_choice("It is either A or C.", "ABCD")  # doctest: +NORMALIZE_WHITESPACE
-        ChoiceExtraction(letter=None, reason='multiple_answers', method='commit',
-                         candidates=('A', 'C'))
-        >>> extract_choice("I am not sure.", "ABCD").reason
-        'no_answer_found'
-    """
-    labels = tuple(labels)
-    normed = tuple(_norm(options[i]) if i < len(options) else "" for i in range(len(labels)))
-    initials = frozenset(o[0] for o in normed if o)
-    response = _Response(
-        clean_response(text, normed), label_patterns(labels), labels, normed, initials
-    )
-    tiers: tuple[tuple[ExtractionMethod, Callable[[], tuple[str, ...]]], ...] = (
-        ("final", response.final),
-        ("bare", response.bare),
-        ("commit", response.commit),
-        ("verdict", response.verdicts),
-        ("lead", response.lead),
-        ("text", response.restated),
-    )
-    for method, scan in tiers:
-        found = scan()
-        if len(found) > 1:
-            return ChoiceExtraction(None, "multiple_answers", method, found)
-        if found:
-            return ChoiceExtraction(found[0], None, method, found)
-    return ChoiceExtraction(None, "no_answer_found")
-
-
-def _norm(text: str) -> str:
-    """Compare-ready option text: plain, casefolded, collapsed spaces, outer punctuation off."""
-    return " ".join(plain(text).casefold().split()).strip(TRIM)
-
-
-@dataclass(frozen=True, slots=True)
-class _Response:
-    """One cleaned response read against one label set; each method is a tier."""
-
-    text: str
-    pats: LabelPatterns
-    labels: tuple[str, ...]
-    options: tuple[str, ...]
-    initials: frozenset[str]
-
-    def letters(self, text: str, start: int, end: int) -> tuple[str, ...]:
-        """The distinct labels of the group ``text[start:end]``; empty if it is no choice."""
-        span = text[start:end]
-        if self.pats.run is not None and self.pats.run.fullmatch(span):
-            return tuple(span) if len(set(span)) == len(span) else ()
-        tokens = list(self.pats.token.finditer(text, start, end))
-        if tokens and not stands_alone(text, tokens[-1].end(), tokens[-1].group()):
-            tokens.pop()
-        by_upper = {x.upper(): x for x in self.labels}
-        found = (by_upper.get(t.group().strip(OPEN + CLOSE).upper()) for t in tokens)
-        return tuple(dict.fromkeys(x for x in found if x is not None))
-
-    def cues(self, pattern: re.Pattern[str]) -> tuple[int, tuple[str, ...]]:
-        """Position and labels of the last cue followed by a choice or an option's text."""
-        for m in reversed(deque(pattern.finditer(self.text), maxlen=_MAX_CUES)):
-            if m.group("g") is None:
-                found = self.option_at(m.end())
-            elif NEG_AFTER.match(self.text, m.end("g")):
-                continue  # "so A is wrong": a rejection, not a commitment
-            else:
-                found = self.letters(self.text, m.start("g"), m.end("g"))
-                # Some options start with labels: "both A and B", "C(s) + H2O(g) → CO(g) + H2(g)".
-                if found:
-                    found = self.option_at(m.start("p"), exact=len(found) == 1) or found
-            if found:
-                return (m.start(), found)
-        return (-1, ())
-
-    def final(self) -> tuple[str, ...]:
-        """Explicit final-answer statements ("Answer: B", "答案是B")."""
-        return self.cues(self.pats.final)[1]
-
-    def commit(self) -> tuple[str, ...]:
-        """The last committed statement, with a cue before ("选B") or after ("B is correct")."""
-        start, found = self.cues(self.pats.commit_pre)
-        for cue in reversed(deque(COMMIT_POST.finditer(self.text, max(start, 0)), _MAX_CUES)):
-            # The group must end at the cue; short windows keep this linear.
-            end = cue.start()
-            tail = self.pats.commit_post_tail.search(self.text, max(0, end - 16), end)
-            m = (
-                self.pats.commit_post_group.search(self.text, max(0, end - 40), end)
-                if tail
-                else None
-            )
-            if m is None or m.start() <= start:
-                continue
-            later = self.letters(self.text, m.start("g"), m.end("g"))
-            if later:
-                return self.name_with_letter(m.start("g"), m.end("g")) or later
-        return found
-
-    def name_with_letter(self, start: int, end: int) -> tuple[str, ...]:
-        """The option named "Hepatitis B" or "维生素C" when the letter at ``start`` ends a name."""
-        named = self.named(self.text[max(0, start - 60) : end], anywhere=True)
-        letter = self.text[start:end].strip().casefold()
-        return named if named and self.options[self.labels.index(named[0])].endswith(letter) else ()
-
-    def bare(self) -> tuple[str, ...]:
-        """Lines holding only a choice ("B", "(B)", "B. Paris"), when they all agree."""
-        whole = _norm(self.text)
-        if whole and self.options.count(whole) == 1:
-            return (self.labels[self.options.index(whole)],)  # the reply is one option's text
-        pure: set[tuple[str, ...]] = set()
-        restated: set[tuple[str, ...]] = set()
-        for line in dict.fromkeys(self.text.split("\n")):
-            m = self.pats.bare.fullmatch(line) if len(line) <= 320 else None
-            found = self.letters(line, m.start("g"), m.end("g")) if m else ()
-            rest = _norm(m.group("rest")) if m else ""
-            if found and not rest:
-                pure.add(found)
-            elif len(found) == 1 and rest == self.options[self.labels.index(found[0])]:
-                restated.add(found)
-        # Bare lines naming different options are a restated option list, not an answer.
-        for group in (pure, restated):
-            if group:
-                return group.pop() if len(group) == 1 else ()
-        return ()
-
-    def verdicts(self) -> tuple[str, ...]:
-        """The options a per-option verdict list marks correct ("- C) 42: correct")."""
-        marks: dict[str, bool] = {}
-        for line in self.text.split("\n"):
-            m = VERDICT_LINE.fullmatch(line) if len(line) <= 320 else None
-            if m is None or m.group("g") not in self.labels:
-                continue
-            option = self.options[self.labels.index(m.group("g"))]
-            if _norm(line[m.end("g") + 1 :]) == option:
-                continue  # "A) True" restates the option "True"; it is no verdict
-            marks[m.group("g")] = m.group("yes") is not None
-        # One marked line is a remark, not a list; the last verdict on each option stands.
-        return tuple(x for x in self.labels if marks.get(x)) if len(marks) > 1 else ()
-
-    def lead(self) -> tuple[str, ...]:
-        """The label the response starts with ("B because ..."), unless it lists options."""
-        text = self.text.lstrip()
-        m = self.pats.lead.match(text)
-        if m is None or NEG_AFTER.match(text, m.end("g")) or self.is_listing():
-            return ()
-        return self.letters(text, m.start("g"), m.end("g"))
-
-    def restated(self) -> tuple[str, ...]:
-        """The one option whose text the last line names ("The capital is Paris.")."""
-        lines = [x for x in self.text[-2000:].split("\n") if x.strip()]
-        if not lines or (self.pats.listing.match(lines[-1]) and self.is_listing()):
-            return ()  # nothing, or the last line of a restated option list
-        return self.named(lines[-1], anywhere=True)
-
-    def option_at(self, pos: int, exact: bool = False) -> tuple[str, ...]:
-        """The option whose text starts (or is, if ``exact``) the sentence at ``pos``."""
-        first = FIRST_CHAR.match(self.text, pos)
-        if first is None or first.group(1).casefold() not in self.initials:
-            return ()  # cheap reject: most cues are not followed by an option text
-        head = self.text[first.start(1) : first.start(1) + 300]
-        sentence = PAYLOAD_END.split(head, maxsplit=1)[0]
-        if not exact:
-            return self.named(sentence, anywhere=False)
-        said = _norm(sentence)
-        label_like = said in (x.casefold() for x in self.labels)  # "C" is a label first
-        return () if label_like or self.options.count(said) != 1 else self.named(said, False)
-
-    def named(self, sentence: str, anywhere: bool) -> tuple[str, ...]:
-        """The one option ``sentence`` equals, starts with, or (``anywhere``) mentions."""
-        said, opts = _norm(sentence), self.options
-        if said and opts.count(said) == 1:
-            return (self.labels[opts.index(said)],)
-        find = re.search if anywhere else re.match
-        hits = [
-            i
-            for i, o in enumerate(opts)
-            if len(o) > 1 and find(rf"(?<![a-z0-9]){re.escape(o)}(?![a-z0-9])", said)
-        ]
-        # "Paris, Texas" names "Paris" too: a hit inside a longer hit does not count.
-        hits = [i for i in hits if not any(i != j and opts[i] in opts[j] for j in hits)]
-        return (self.labels[hits[0]],) if len(hits) == 1 else ()
-
-    def is_listing(self) -> bool:
-        """Whether lines start with two different labels, as in a restated option list."""
-        seen: set[str] = set()
-        for m in self.pats.listing.finditer(self.text):
-            seen.add(m.group("g").strip(OPEN + CLOSE))
-            if len(seen) > 1:
-                return True
-        return False
+__all__ = [
+    "DEFAULT_LABELS",
+    "ChoiceExtraction",
+    "ChoiceScorer",
+    "ExtractionMethod",
+    "ExtractionReason",
+    "extract_choice",
+    "make_choice_scorer",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,9 +79,9 @@ def _gold(sample: Sample, labels: tuple[str, ...]) -> str:
     for label in labels:
         if target == label.upper():
             return label
-    texts = [_norm(o) for o in sample.choices]
-    if texts.count(_norm(sample.target)) == 1:
-        return labels[texts.index(_norm(sample.target))]
+    texts = [norm_option(o) for o in sample.choices]
+    if texts.count(norm_option(sample.target)) == 1:
+        return labels[texts.index(norm_option(sample.target))]
     raise DataError(f"sample {sample.id}: target {sample.target!r} is not one of {list(labels)}")
 
 
