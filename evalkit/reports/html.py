@@ -70,9 +70,17 @@ def _page(
     compress_over: int = COMPRESS_OVER,
     **context: Any,
 ) -> str:
-    """Render a whole page: layout, inline style and script, the data blob, a CSP with its hash."""
+    """Render a whole page: layout, inline style and script, the data blob, a CSP with its hash.
+
+    The texts (``strings``) travel in an element of their own, read after the first page of
+    samples is on screen: the summaries need none of them.
+    """
     script = _asset("report.js")
-    encoding, data = embedded(document, compress_over) if document is not None else ("", "")
+    blobs = None
+    if document is not None:
+        rest = {k: v for k, v in document.items() if k != "strings"}
+        parts = {"report-data": rest, "report-strings": document.get("strings", [])}
+        blobs = embedded(parts, compress_over)
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
     return (
         _environment()
@@ -83,8 +91,7 @@ def _page(
             style=Markup(_asset("report.css")),
             script=Markup(script),
             script_hash=f"sha256-{digest}",
-            data=Markup(data) if document is not None else None,
-            encoding=encoding,
+            blobs=None if blobs is None else {k: (e, Markup(t)) for k, (e, t) in blobs.items()},
             **context,
         )
     )

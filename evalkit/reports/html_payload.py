@@ -1,8 +1,9 @@
 """The data an HTML report's sample browser reads: compact sample entries and their JSON blob.
 
-A report embeds one JSON document in a ``<script type="application/json">`` element; its script
-parses it once and renders one page of samples at a time, so a 14,042-sample run opens as fast as
-a 50-sample one. The document is::
+A report embeds one JSON document in ``<script type="application/json">`` elements (the
+``strings`` in one of their own, read after the first page is drawn); its script parses them
+once and renders one page of samples at a time, so a 14,042-sample run opens about as fast as a
+50-sample one. The document is::
 
     {"strings": [...], "turns": [...],
      "browsers": {"<name>": {"kind": "samples" | "flips",
@@ -61,7 +62,7 @@ RATED_FILTERS: tuple[tuple[Status, str], ...] = (
 """The filters of a judge-rated run (1-10 ratings)."""
 
 COMPRESS_OVER = 4_000_000
-"""Blobs larger than this (bytes of JSON) are embedded gzipped, in base64 (a fifth of the size)."""
+"""Data larger than this (bytes of JSON) is embedded gzipped, in base64 (a third of the size)."""
 
 _TURN_KEYS = ("tool_calls", "tool_call_id", "name")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -254,15 +255,25 @@ def script_json(document: Any) -> str:
     return _LONE_SURROGATE.sub("\ufffd", text)
 
 
-def embedded(document: Any, compress_over: int = COMPRESS_OVER) -> tuple[str, str]:
-    """Return ``(encoding, text)`` of the data element: ``json``, or ``gzip+base64`` when large.
+def embedded(
+    parts: Mapping[str, Any], compress_over: int = COMPRESS_OVER
+) -> dict[str, tuple[str, str]]:
+    """Return ``{element id: (encoding, text)}`` for data elements holding ``parts``.
 
-    A full MMLU run with reasoning completions is ~27 MB of JSON and ~6 MB gzipped; the page's
-    script inflates it with the browser's ``DecompressionStream``. Base64 has no ``<`` or ``&``,
-    so it is as safe inside a ``<script>`` element as the escaped JSON.
+    Each part is serialised by :func:`script_json`; when they come to more than
+    ``compress_over`` bytes together, each is gzipped and written in base64 (encoding
+    ``gzip+base64``, else ``json``). A full MMLU run with reasoning completions is ~40 MB of
+    JSON and a third of that gzipped; the page's script inflates it with the browser's
+    ``DecompressionStream``. Base64 has no ``<`` or ``&``, so it is as safe inside a
+    ``<script>`` element as the escaped JSON.
     """
-    text = script_json(document)
-    if len(text) <= compress_over:
-        return "json", text
-    packed = gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)
-    return "gzip+base64", base64.b64encode(packed).decode("ascii")
+    texts = {name: script_json(part) for name, part in parts.items()}
+    if sum(len(t) for t in texts.values()) <= compress_over:
+        return {name: ("json", text) for name, text in texts.items()}
+    return {
+        name: (
+            "gzip+base64",
+            base64.b64encode(gzip.compress(text.encode("utf-8"), 6, mtime=0)).decode("ascii"),
+        )
+        for name, text in texts.items()
+    }

@@ -18,9 +18,9 @@ from evalkit.reports.html import run_report, write_report
 from evalkit.reports.html_payload import StringTable, sample_entry, sample_flags, script_json
 
 
-def blob(html: str) -> dict:
+def element(html: str, id: str):
     match = re.search(
-        r'<script type="application/json" id="report-data" data-encoding="([^"]+)">(.*?)</script>',
+        rf'<script type="application/json" id="{id}" data-encoding="([^"]+)">(.*?)</script>',
         html,
         re.S,
     )
@@ -29,6 +29,11 @@ def blob(html: str) -> dict:
         return json.loads(gzip.decompress(base64.b64decode(match.group(2))))
     assert match.group(1) == "json"
     return json.loads(match.group(2))
+
+
+def blob(html: str) -> dict:
+    """The report's data document, its texts put back in."""
+    return {**element(html, "report-data"), "strings": element(html, "report-strings")}
 
 
 @pytest.mark.parametrize(

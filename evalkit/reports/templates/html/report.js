@@ -3,13 +3,13 @@
 (function () {
   "use strict";
   var PAGE = 50;
-  var data = { strings: [], turns: [], browsers: {} };
-  var S = data.strings, T = data.turns;
+  var data = { turns: [], browsers: {} };
+  var S = null, T = data.turns;  // S: the texts, once read
 
-  // The data element holds JSON, or for large runs gzipped JSON in base64.
-  function load() {
-    var blob = document.getElementById("report-data");
-    if (!blob) return Promise.resolve(data);
+  // A data element holds JSON, or for large runs gzipped JSON in base64.
+  function read(id, fallback) {
+    var blob = document.getElementById(id);
+    if (!blob) return Promise.resolve(fallback);
     if (blob.getAttribute("data-encoding") !== "gzip+base64") {
       return Promise.resolve(JSON.parse(blob.textContent));
     }
@@ -17,6 +17,17 @@
     for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
     var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
     return new Response(stream).text().then(JSON.parse);
+  }
+  // The texts are read once, after the first page is drawn (summaries need none of them).
+  var stringsRead = null;
+  function strings() {
+    if (!stringsRead) {
+      stringsRead = read("report-strings", []).then(function (loaded) {
+        S = loaded;
+        document.body.setAttribute("data-strings", "1");
+      });
+    }
+    return stringsRead;
   }
 
   function txt(v) {
@@ -226,6 +237,7 @@
       return it._h;
     }
     function apply() {
+      if (state.query && S === null) { strings().then(apply); return; }  // search reads texts
       var q = state.query, f = state.filter;
       state.matched = items.filter(function (it) {
         return (f === "all" || it.st.indexOf(f) >= 0) && (!q || haystack(it).indexOf(q) >= 0);
@@ -240,7 +252,10 @@
       (flips ? flipSummary : sampleSummary)(it, sum);
       d.appendChild(sum);
       d.addEventListener("toggle", function () {  // bodies are built when first opened
-        if (d.open && d.childNodes.length === 1) d.appendChild((flips ? flipBody : sampleBody)(it));
+        if (!d.open) return;
+        strings().then(function () {
+          if (d.childNodes.length === 1) d.appendChild((flips ? flipBody : sampleBody)(it));
+        });
       });
       return d;
     }
@@ -288,7 +303,6 @@
   function start(loaded) {
     Array.prototype.forEach.call(document.querySelectorAll("table.groups"), sortable);
     data = loaded;
-    S = data.strings;
     T = data.turns;
     var roots = document.querySelectorAll("[data-browser]");
     for (var i = 0; i < roots.length; i++) {
@@ -297,8 +311,9 @@
     }
     window.__reportRenderMs = performance.now();
     document.body.setAttribute("data-ready", "1");
+    setTimeout(strings, 0);
   }
-  load().then(start, function (err) {
+  read("report-data", data).then(start, function (err) {
     var roots = document.querySelectorAll("[data-browser]");
     for (var i = 0; i < roots.length; i++) {
       roots[i].appendChild(el("p", "warn", "Cannot read the samples in this browser: " + err));
