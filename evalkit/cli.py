@@ -97,7 +97,16 @@ def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument(
         "--baseline-run", type=Path, metavar="RUN", help="run folder pairwise tasks compare with"
     )
+    _add_executor(p)
     p.set_defaults(func=cmd_run)
+
+
+def _add_executor(p: _Parser) -> None:
+    p.add_argument("--executor", help="where samples run: local (default) or ray (docs/ray.md)")
+    p.add_argument("--ray-address", metavar="ADDR", help="Ray cluster (auto, HOST:PORT)")
+    p.add_argument(
+        "-X", dest="executor_args", action="append", metavar="KEY=VALUE", help="executor option"
+    )
 
 
 def _default_model() -> str:
@@ -155,6 +164,7 @@ def _config_from(args: argparse.Namespace) -> RunConfig:
         "judge": args.judge,
         "judge_args": parse_assignments(args.judge_args, "-J"),
         "baseline_run": args.baseline_run.resolve() if args.baseline_run else None,
+        **_executor_fields(args),
     }
     fields = merged_fields(load_runfile(args.config) if args.config else {}, given)
     if "model" not in fields:
@@ -167,6 +177,34 @@ def _config_from(args: argparse.Namespace) -> RunConfig:
         err = exc.errors()[0]
         name = str(err["loc"][0]).replace("_s", "").replace("_", "-") if err["loc"] else "config"
         raise ConfigError(f"invalid --{name}: {err['msg']}") from None
+
+
+def _executor_fields(args: argparse.Namespace) -> dict[str, Any]:
+    from evalkit.config import parse_assignments
+
+    return {
+        "executor": args.executor,
+        "executor_args": parse_assignments(args.executor_args, "-X"),
+        "ray_address": args.ray_address,
+    }
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """``evalkit sweep FILE``: models x tasks x variants, then one leaderboard."""
+    from evalkit.engine.display import make_display
+    from evalkit.sweep import load_sweep, run_sweep
+
+    sweep = load_sweep(args.file, _executor_fields(args))
+    run_dirs = run_sweep(
+        sweep,
+        lambda: make_display(args.quiet),
+        resume="latest" if args.resume else None,
+        on_error=lambda c, e: print(f"evalkit: {c.model}: {printable(str(e))}", file=sys.stderr),
+    )
+    if not args.quiet:
+        show_results(run_dirs, None)
+    print(sweep.leaderboard)
+    return EXIT_OK
 
 
 def merged_fields(from_file: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
@@ -453,6 +491,12 @@ def build_parser() -> _Parser:
     p.set_defaults(func=cmd_cache)
     _add_reporting(sub)
     _add_plot(sub)
+    p = sub.add_parser("sweep", help="models x tasks x variants from a TOML file, one leaderboard")
+    p.add_argument("file", type=Path, metavar="SWEEP.toml")
+    p.add_argument("--resume", action="store_true", help="continue each model's latest runs")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    _add_executor(p)
+    p.set_defaults(func=cmd_sweep)
     _add_html_report(sub)
     return parser
 

@@ -30,7 +30,8 @@ import logging
 import os
 import uuid
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from evalkit.engine.cache import default_cache_dir
@@ -65,6 +66,40 @@ def import_ray() -> Any:
         return importlib.import_module("ray")
     except ImportError:
         raise ConfigError(INSTALL_HINT) from None
+
+
+def start_or_connect(ray: Any, address: str | None) -> None:
+    """Connect this process to the cluster at ``address``, or start a local one (``None``).
+
+    Raises:
+        BackendUnavailable: the cluster cannot be reached or started.
+    """
+    extra = {} if address else {"include_dashboard": False}
+    try:
+        ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING, **extra)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        where = f"at {address}" if address else "on this machine"
+        why = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise BackendUnavailable(f"cannot start or reach a Ray cluster {where}: {why}") from None
+
+
+@contextmanager
+def connected(address: str | None) -> Iterator[None]:
+    """Keep one Ray connection for the block (a sweep): executors inside reuse it.
+
+    Raises:
+        ConfigError: Ray is not installed.
+        BackendUnavailable: the cluster cannot be reached or started.
+    """
+    ray = import_ray()
+    if ray.is_initialized():
+        yield
+        return
+    start_or_connect(ray, address)
+    try:
+        yield
+    finally:
+        ray.shutdown()
 
 
 class RayExecutor:
@@ -113,19 +148,9 @@ class RayExecutor:
         return WorkersBackend(first.identity, first.capabilities)
 
     def _connect(self) -> None:
-        ray = self._ray
-        if ray.is_initialized():  # a library caller (or a test) connected already
+        if self._ray.is_initialized():  # a library caller, a sweep or a test connected already
             return
-        address = self._config.ray_address
-        extra = {} if address else {"include_dashboard": False}
-        try:
-            ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING, **extra)
-        except (ConnectionError, RuntimeError, ValueError) as exc:
-            where = f"at {address}" if address else "on this machine"
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise BackendUnavailable(
-                f"cannot start or reach a Ray cluster {where}: {first}"
-            ) from None
+        start_or_connect(self._ray, self._config.ray_address)
         self._owns_connection = True
 
     def _worker_count(self) -> int:
