@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from evalkit.engine.display import Display
@@ -38,7 +38,6 @@ class TaskRun:
     engine: Engine
     folder: RunFolder
     todo: list[int]
-    results: list[SampleResult] = field(default_factory=list)
     outcome: TaskOutcome | None = None
 
     @property
@@ -61,7 +60,7 @@ def interleave(runs: Sequence[TaskRun]) -> list[tuple[TaskRun, Engine, Sample, R
 
 def _finish(run: TaskRun, display: Display) -> None:
     run.folder.close()
-    final = run.folder.finish(run.results)
+    final = run.folder.finish()
     run.outcome = TaskOutcome(run.folder.path, final)
     display.finish(run.label, summary_line(final, run.folder.path))
 
@@ -87,7 +86,6 @@ async def run_tasks(
 
     def on_result(run: TaskRun, result: SampleResult) -> None:
         run.folder.append(result)
-        run.results.append(result)
         error = result.error is not None
         display.advance(run.label, result.score.value if result.score else None, error)
         left[id(run)] -= 1

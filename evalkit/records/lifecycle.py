@@ -33,8 +33,8 @@ from evalkit.records.io import (
     sample_line,
     utc_now,
     write_record,
-    write_samples_sorted,
 )
+from evalkit.records.ordering import rewrite_sorted
 from evalkit.records.resume import (
     check_resumable,
     latest_matching,
@@ -191,16 +191,18 @@ class RunFolder:
         if self.writer is not None:
             self.writer.close()
 
-    def finish(self, results: Sequence[SampleResult]) -> RunRecord:
-        """Sort the sample lines, compute the metrics and write the final record."""
-        from evalkit.records.summary import finalize_record  # numpy: not before the first request
+    def finish(self) -> RunRecord:
+        """Sort the sample lines, compute the metrics and write the final record.
 
-        merged = {(str(ln["id"]), int(ln["epoch"])): ln for ln in self.old_lines}
-        merged.update({(r.sample.id, r.request.epoch): sample_line(r) for r in results})
-        lines = list(merged.values())
-        write_samples_sorted(self.path, lines)
+        The lines stream from ``samples.jsonl`` (old lines of a resumed run and the new ones,
+        the last of each sample winning) through the sorted rewrite into the summary; no step
+        holds them all (:mod:`evalkit.records.ordering`).
+        """
+        from evalkit.records.summary import finalize_ordered  # numpy: not before the first request
+
+        self.old_lines = []  # read back from the file with the new ones
         wall = float(self.record.timings.get("wall_s", 0.0)) + time.monotonic() - self.started
-        final = finalize_record(self.record, lines, wall)
+        final = finalize_ordered(self.record, rewrite_sorted(self.path), wall)
         write_record(self.path, final)
         self.record = final
         return final

@@ -8,7 +8,7 @@ uninterrupted one would.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from evalkit.records.epochs import epoch_metrics
@@ -20,18 +20,83 @@ NO_ANSWER_REASONS = ("no_answer_found", "truncated")
 """Reasons a scorer gives when it could not extract any answer."""
 
 
-def circular_metric(scored: Sequence[SampleLine], seed: int) -> dict[str, Any]:
+_NO_WEIGHTS: Mapping[str, float] = {}
+
+
+class SummaryColumns:
+    """What the summary needs of each line, gathered in one pass over lines in dataset order.
+
+    Only numbers and labels are kept (never prompts or completions), so a run's lines can be
+    summarized as they stream from ``samples.jsonl``.
+    """
+
+    def __init__(self, group_by: Sequence[str]) -> None:
+        self.group_by = list(group_by)
+        self.samples = self.truncated = self.no_answer = 0
+        self.rows: list[Mapping[str, float]] = []
+        self.weights: list[Mapping[str, float]] = []
+        self.labels: dict[str, list[str]] = {key: [] for key in self.group_by}
+        self.circular: list[tuple[str, float, int]] = []
+        self.usage = {"input_tokens": 0, "output_tokens": 0}
+        self._interned: dict[str, str] = {}
+
+    def add(self, ln: SampleLine) -> None:
+        """Take one line (lines must come in dataset order: the bootstrap sees that order)."""
+        self.samples += 1
+        self.truncated += ln["finish_reason"] == "length"
+        for k, v in (ln.get("usage") or {}).items():
+            if k in self.usage:
+                self.usage[k] += int(v)
+        if ln["error"] is not None or ln["metrics"] is None:
+            return
+        self.no_answer += ln["answer"] is None and ln["reason"] in NO_ANSWER_REASONS
+        self.rows.append(ln.get("metrics") or {})
+        self.weights.append(ln.get("weights") or _NO_WEIGHTS)
+        metadata = ln["metadata"]
+        for key in self.group_by:
+            label = str(metadata.get(key))
+            self.labels[key].append(self._interned.setdefault(label, label))
+        origin = metadata.get("circular_of")
+        if origin is not None:
+            n = int(metadata.get("circular_n", 0))
+            self.circular.append((str(origin), float(ln["score"] or 0.0), n))
+
+    def summary(self, seed: int) -> dict[str, Any]:
+        """Metrics, per-group metrics, macro averages and counts (see :func:`summarize_lines`)."""
+        rows, weights = self.rows, self.weights
+        metrics = {k: v.to_dict() for k, v in aggregate(rows, weights, seed=seed).items()}
+        metrics.update(circular_metric(self.circular, seed))
+        groups: dict[str, Any] = {}
+        macro: dict[str, Any] = {}
+        for key in self.group_by:
+            per = grouped(rows, weights, self.labels[key], seed=seed)
+            groups[key] = {g: {k: v.to_dict() for k, v in m.items()} for g, m in per.items()}
+            names = sorted({k for m in per.values() for k in m if "/" not in k})
+            macro[key] = {
+                k: _rounded(macro_mean({g: m[k] for g, m in per.items() if k in m})) for k in names
+            }
+        macro.update(nested_macros(self.labels, self.group_by, groups))
+        counts = {
+            "samples": self.samples,
+            "scored": len(rows),
+            "errors": self.samples - len(rows),
+            "truncated": self.truncated,
+            "no_answer": self.no_answer,
+        }
+        return {"metrics": metrics, "groups": groups, "macro": macro, "counts": counts}
+
+
+def circular_metric(copies: Sequence[tuple[str, float, int]], seed: int) -> dict[str, Any]:
     """Circular evaluation: a question counts only if every rotation of its options is right.
 
-    Rotated copies share ``metadata.circular_of``; a question with an errored copy is left out.
+    ``copies`` holds each scored rotated copy's ``metadata.circular_of``, score and
+    ``metadata.circular_n``; a question with an errored copy is left out.
     """
     groups: dict[str, list[float]] = {}
     expected: dict[str, int] = {}
-    for ln in scored:
-        origin = ln["metadata"].get("circular_of")
-        if origin is not None:
-            groups.setdefault(str(origin), []).append(float(ln["score"] or 0.0))
-            expected[str(origin)] = int(ln["metadata"].get("circular_n", 0))
+    for origin, score, n in copies:
+        groups.setdefault(origin, []).append(score)
+        expected[origin] = n
     if not groups:
         return {}
     # A question counts only when every rotation was scored (none errored).
@@ -51,53 +116,29 @@ def summarize_lines(
     ``macro[key][metric]`` is the unweighted mean of the group means (e.g. MMLU's average over
     subjects); ``metrics`` are micro averages over all samples.
     """
+    columns = SummaryColumns(group_by)
     # Dataset order, not completion order: the bootstrap must see the same sequence every time.
-    lines = sorted(lines, key=lambda ln: (ln["index"], ln["epoch"], str(ln["id"])))
-    scored = [ln for ln in lines if ln["error"] is None and ln["metrics"] is not None]
-    rows = [ln.get("metrics") or {} for ln in scored]
-    weights = [ln.get("weights") or {} for ln in scored]
-    metrics = {k: v.to_dict() for k, v in aggregate(rows, weights, seed=seed).items()}
-    metrics.update(circular_metric(scored, seed))
-    groups: dict[str, Any] = {}
-    macro: dict[str, Any] = {}
-    for key in group_by:
-        labels = [str(ln["metadata"].get(key)) for ln in scored]
-        per = grouped(rows, weights, labels, seed=seed)
-        groups[key] = {g: {k: v.to_dict() for k, v in m.items()} for g, m in per.items()}
-        names = sorted({k for m in per.values() for k in m if "/" not in k})
-        macro[key] = {
-            k: _rounded(macro_mean({g: m[k] for g, m in per.items() if k in m})) for k in names
-        }
-    macro.update(nested_macros(scored, group_by, groups))
-    counts = {
-        "samples": len(lines),
-        "scored": len(scored),
-        "errors": len(lines) - len(scored),
-        "truncated": sum(1 for ln in lines if ln["finish_reason"] == "length"),
-        "no_answer": sum(
-            1 for ln in scored if ln["answer"] is None and ln["reason"] in NO_ANSWER_REASONS
-        ),
-    }
-    return {"metrics": metrics, "groups": groups, "macro": macro, "counts": counts}
+    for ln in sorted(lines, key=line_order):
+        columns.add(ln)
+    return columns.summary(seed)
 
 
 def nested_macros(
-    scored: Sequence[SampleLine], group_by: Sequence[str], groups: Mapping[str, Any]
+    labels: Mapping[str, Sequence[str]], group_by: Sequence[str], groups: Mapping[str, Any]
 ) -> dict[str, Any]:
     """Means of inner-group means within each outer group, e.g. a category's mean over subjects.
 
     For every pair of breakdown fields where each ``inner`` value belongs to exactly one
     ``outer`` value (every subject has one category), ``macro["<outer>/<inner>"][outer value]``
     is the unweighted mean over its inner groups: how C-Eval and CMMLU report category scores.
+    ``labels[field]`` holds each scored line's value of that field.
     """
     out: dict[str, Any] = {}
     for outer in group_by:
         for inner in group_by:
             owner: dict[str, set[str]] = {}
-            for ln in scored:
-                owner.setdefault(str(ln["metadata"].get(inner)), set()).add(
-                    str(ln["metadata"].get(outer))
-                )
+            for inner_value, outer_value in zip(labels[inner], labels[outer], strict=True):
+                owner.setdefault(inner_value, set()).add(outer_value)
             if inner == outer or any(len(v) != 1 for v in owner.values()):
                 continue
             table: dict[str, dict[str, list[float]]] = {}
@@ -130,22 +171,50 @@ def scorer_metrics(record: RunRecord, lines: Sequence[SampleLine], seed: int) ->
     return run_metrics(name, record.task.get("params") or {}, lines, seed)
 
 
-def finalize_record(
-    record: RunRecord, lines: Sequence[SampleLine], wall_s: float
-) -> RunRecord:
+def line_order(line: SampleLine) -> tuple[int, int, str]:
+    """Dataset order: index, epoch, then id (rotated copies of a question share an index)."""
+    return (line["index"], line["epoch"], str(line["id"]))
+
+
+def needs_every_line(record: RunRecord) -> bool:
+    """Whether run-level metrics read whole lines: several epochs, or a scorer's ``summarize``."""
+    if int(record.config.get("epochs", 1) or 1) > 1:
+        return True
+    from evalkit.scoring import SCORERS, RunSummarizer
+
+    name = str(record.task.get("scorer", ""))
+    if name not in SCORERS.names():
+        return False
+    return isinstance(SCORERS.get(name)(record.task.get("params") or {}), RunSummarizer)
+
+
+def finalize_record(record: RunRecord, lines: Sequence[SampleLine], wall_s: float) -> RunRecord:
     """Return the ``complete`` record with metrics, counts, usage and timings."""
+    return finalize_ordered(record, sorted(lines, key=line_order), wall_s)
+
+
+def finalize_ordered(record: RunRecord, ordered: Iterable[SampleLine], wall_s: float) -> RunRecord:
+    """:func:`finalize_record` of lines that come in dataset order, read once.
+
+    Only the summary's numbers and labels are kept from each line, unless run-level metrics
+    need every line (:func:`needs_every_line`): a 100,000-sample run is summarized as it
+    streams from its file.
+    """
     seed = int(record.config.get("seed", 0))
-    summary = summarize_lines(lines, record.task.get("group_by", []), seed)
-    summary["metrics"].update(epoch_metrics(lines, record.task["primary_metric"], seed))
-    summary["metrics"].update(scorer_metrics(record, lines, seed))
-    usage = {"input_tokens": 0, "output_tokens": 0}
-    for ln in lines:
-        for k in usage:
-            usage[k] += int((ln.get("usage") or {}).get(k, 0))
+    columns = SummaryColumns(record.task.get("group_by", []))
+    kept: list[SampleLine] | None = [] if needs_every_line(record) else None
+    for ln in ordered:
+        columns.add(ln)
+        if kept is not None:
+            kept.append(ln)
+    summary = columns.summary(seed)
+    if kept is not None:
+        summary["metrics"].update(epoch_metrics(kept, record.task["primary_metric"], seed))
+        summary["metrics"].update(scorer_metrics(record, kept, seed))
     return record.model_copy(
         update={
             **summary,
-            "usage": usage,
+            "usage": columns.usage,
             "status": "complete",
             "finished_at": utc_now(),
             "timings": {"wall_s": round(wall_s, 3)},
