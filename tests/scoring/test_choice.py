@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import doctest
 import json
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -64,7 +63,8 @@ def test_case_table_is_large_bilingual_and_consistent() -> None:
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_case_table_extraction(case: dict[str, Any]) -> None:
     labels = DEFAULT_LABELS[: len(case["options"])]
-    found = extract_choice(case["response"], labels, case["options"])
+    truncated = case.get("finish_reason") == "length"
+    found = extract_choice(case["response"], labels, case["options"], truncated=truncated)
     assert found.letter == case["answer"]
     if found.letter is None:
         assert found.reason in ("no_answer_found", "multiple_answers")
@@ -75,7 +75,8 @@ def test_case_table_extraction(case: dict[str, Any]) -> None:
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_case_table_scoring(case: dict[str, Any]) -> None:
     sample = _sample(tuple(case["options"]), case["gold"], case["id"])
-    score = ChoiceScorer().score(sample, Completion(text=case["response"]))
+    finish = case.get("finish_reason", "stop")
+    score = ChoiceScorer().score(sample, Completion(text=case["response"], finish_reason=finish))
     assert score.value == (1.0 if case["correct"] else 0.0)
     assert score.metrics == {"accuracy": score.value}
     assert score.answer == case["answer"]
@@ -149,8 +150,11 @@ def test_no_answer_reason_and_truncation() -> None:
     assert (cut.value, cut.answer, cut.reason) == (0.0, None, "truncated")
     done = _score("Answer: B", finish="length")
     assert (done.value, done.reason) == (1.0, None)
-    multi = _score("A or B", finish="length")
+    multi = _score("The answer is A or B", finish="length")
     assert multi.reason == "multiple_answers"
+    # Cut before committing: a letter it was still weighing is no answer.
+    assert _score("A or B", finish="length").reason == "truncated"
+    assert _score("A. Lyon: This is a large city but", finish="length").answer is None
 
 
 def test_think_block_is_ignored_even_when_it_names_other_letters() -> None:
@@ -334,12 +338,19 @@ _ADVERSARIAL = {
     "run_on_paragraphs": "x\n\nq\nA. a\nB. b\n" * (_MB // 17),
     "verdict_lines": "A) 1: " * 40 + "correct\n" + "B) x: incorrect\n" * (_MB // 16),
     "latex_delims": "\\(" * (_MB // 2),
+    "json_nesting": '{"answer": ' * (_MB // 11),
+    "json_small_nesting": '{"a": ' * 3000 + '"B"' + "}" * 3000,
+    "corrections": "Wait, " * (_MB // 6),
+    "ordinals": "the third choice " * (_MB // 17),
+    "zh_ordinals": "第三个" * (_MB // 3),
+    "rejections": "A is wrong. " * (_MB // 12),
+    "dashes": "Answer: - " * (_MB // 10),
 }
+_ANSWERS = {"letters_and_or": "A", "letter_lines": "A"}  # the rest hold no answer
 
 
-@pytest.mark.parametrize("text", _ADVERSARIAL.values(), ids=list(_ADVERSARIAL))
-def test_adversarial_megabyte_inputs_finish_quickly(text: str) -> None:
-    start = time.perf_counter()
-    extract_choice(text, "ABCD", CITY)
-    # Linear scans take well under a second here; catastrophic backtracking takes hours.
-    assert time.perf_counter() - start < 10
+@pytest.mark.parametrize("name", list(_ADVERSARIAL))
+def test_adversarial_megabyte_inputs_read_right(name: str) -> None:
+    # Linear scans take well under a second here and catastrophic backtracking hours, so a
+    # regression hangs (test_linear_time.py guards more shapes in a subprocess).
+    assert extract_choice(_ADVERSARIAL[name], "ABCD", CITY).letter == _ANSWERS.get(name)

@@ -10,14 +10,26 @@ statement decides; inside a tier the *last* statement wins (models correct thems
     lead    the response starts with a letter: "B because Paris is the capital"
     text    the last line names exactly one option's text: "The capital is Paris."
 
-A cue followed by an option's text ("The answer is Paris.") counts as that option. A statement
-naming two labels ("A or C", "both A and B", "答案：AC") gives no label, reason
-``multiple_answers``: a hedge is wrong whatever the gold. The text is first NFKC-normalized
-(full-width ``Ｂ``/``：``); all up to the last ``</think>`` is dropped (an unclosed ``<think>``
-leaves nothing); ``\text{}``, ``$``, ``\(``/``\)``, ``\[``/``\]`` and markdown emphasis go; a base
-model's run-on into a new question (``\nQuestion:``, ``\n题目：``, ``\n以下是``, or a paragraph of
-question text, lines "A. ...", and "Answer:" whose options are not this question's) is cut. Not
-handled: ordinals ("the second").
+Before the tiers: a reply that is one JSON object with an answer key (``answer``,
+``final_answer``, ``答案``, ``选项`` ...) is answered by that key's value alone, whatever its
+reasoning names (method ``json``); options named by position ("the third choice", "第三个",
+"选项三") are written as their labels (:mod:`evalkit.scoring.choice.forms`). After the last
+self-correction ("Wait, actually ...", "on second thought", "Correction:", "不对，") the tiers
+final, bare, commit and lead are read first: the last committed letter counts. Between the
+verdict and lead tiers, a reply that rejects every option but one ("A is wrong ... C is
+incorrect ... D is false") answers with that one (method ``elimination``); the text tier does
+not read a line that rejects a label.
+
+A cue followed by an option's text ("The answer is Paris.") counts as that option; a label
+followed by exactly another option's text ("B) Lyon" when Lyon is A) names two options. A
+statement naming two labels ("A or C", "both A and B", "答案：AC") gives no label, reason
+``multiple_answers``: a hedge is wrong whatever the gold. The reply is read by
+:func:`~evalkit.scoring.response.reply_text` (no reasoning block), then NFKC-normalized
+(full-width ``Ｂ``/``：``); ``\text{}``, ``$``, ``\(``/``\)``, ``\[``/``\]`` and markdown
+emphasis go; a base model's run-on into a new question (``\nQuestion:``, ``\n题目：``,
+``\n以下是``, or a paragraph of question text, lines "A. ...", and "Answer:" whose options are
+not this question's) is cut. A reply cut at the token limit (``truncated``) is read by the final
+and commit tiers only: an option it was still weighing is no answer.
 """
 
 from __future__ import annotations
@@ -25,9 +37,10 @@ from __future__ import annotations
 import re
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
+from evalkit.scoring.choice.forms import json_answer, last_correction, ordinals_to_labels
 from evalkit.scoring.choice.patterns import (
     CLOSE,
     COMMIT_POST,
@@ -35,6 +48,7 @@ from evalkit.scoring.choice.patterns import (
     NEG_AFTER,
     OPEN,
     PAYLOAD_END,
+    REJECT_CUE,
     TRIM,
     VERDICT_LINE,
     LabelPatterns,
@@ -43,11 +57,14 @@ from evalkit.scoring.choice.patterns import (
     plain,
     stands_alone,
 )
+from evalkit.scoring.response import reply_text
 
 ExtractionReason = Literal["no_answer_found", "multiple_answers"]
 """Why :func:`extract_choice` returned no single label."""
 
-ExtractionMethod = Literal["final", "bare", "commit", "verdict", "lead", "text"]
+ExtractionMethod = Literal[
+    "json", "final", "bare", "commit", "verdict", "elimination", "lead", "text"
+]
 """The tier of :func:`extract_choice` that decided (see the module docstring)."""
 
 DEFAULT_LABELS = "ABCDEFGHIJ"
@@ -77,7 +94,7 @@ class ChoiceExtraction:
 
 
 def extract_choice(
-    text: str, labels: Sequence[str], options: Sequence[str] = ()
+    text: str, labels: Sequence[str], options: Sequence[str] = (), *, truncated: bool = False
 ) -> ChoiceExtraction:
     r"""Find the option label a free-text response commits to (tiers: see the module doc).
 
@@ -88,6 +105,7 @@ def extract_choice(
         text: The model's response (untrusted, any length).
         labels: The option labels in order, e.g. ``"ABCD"`` or ``["A", "B", "C", "D"]``.
         options: The option texts aligned with ``labels``; empty turns off option-text matching.
+        truncated: The reply hit the token limit: only final and commit statements count.
 
     Returns:
         The label, or ``letter=None`` with ``reason`` ``no_answer_found`` or
@@ -119,25 +137,62 @@ def extract_choice(
         'no_answer_found'
     """
     labels = tuple(labels)
+    reply = reply_text(text)
+    values = json_answer(reply)
+    if values:
+        return _json_choice(values, labels, options)
     normed = tuple(norm_option(options[i]) if i < len(options) else "" for i in range(len(labels)))
     initials = frozenset(o[0] for o in normed if o)
-    response = _Response(
-        clean_response(text, normed), label_patterns(labels), labels, normed, initials
-    )
-    tiers: tuple[tuple[ExtractionMethod, Callable[[], tuple[str, ...]]], ...] = (
-        ("final", response.final),
-        ("bare", response.bare),
-        ("commit", response.commit),
-        ("verdict", response.verdicts),
-        ("lead", response.lead),
-        ("text", response.restated),
-    )
-    for method, scan in tiers:
-        found = scan()
+    cleaned = ordinals_to_labels(clean_response(reply, normed), labels)
+    response = _Response(cleaned, label_patterns(labels), labels, normed, initials)
+    cut = last_correction(cleaned)
+    if cut >= 0:
+        later = _decide(replace(response, text=cleaned[cut:]), ("final", "bare", "commit", "lead"))
+        if later.letter is not None or later.reason == "multiple_answers":
+            return later
+    return _decide(response, ("final", "commit") if truncated else _TIERS)
+
+
+_TIERS: tuple[ExtractionMethod, ...] = (
+    "final", "bare", "commit", "verdict", "elimination", "lead", "text"
+)  # fmt: skip
+
+
+def _decide(response: _Response, tiers: Sequence[ExtractionMethod]) -> ChoiceExtraction:
+    """The answer of the first of ``tiers`` that finds a statement in ``response``."""
+    scans: dict[ExtractionMethod, Callable[[], tuple[str, ...]]] = {
+        "final": response.final,
+        "bare": response.bare,
+        "commit": response.commit,
+        "verdict": response.verdicts,
+        "elimination": response.eliminated,
+        "lead": response.lead,
+        "text": response.restated,
+    }
+    for method in tiers:
+        found = scans[method]()
         if len(found) > 1:
             return ChoiceExtraction(None, "multiple_answers", method, found)
         if found:
             return ChoiceExtraction(found[0], None, method, found)
+    return ChoiceExtraction(None, "no_answer_found")
+
+
+def _json_choice(
+    values: tuple[str, ...], labels: tuple[str, ...], options: Sequence[str]
+) -> ChoiceExtraction:
+    """The answer of a JSON reply: each value of its answer key read as a reply of its own."""
+    found: list[str] = []
+    for value in values:
+        one = extract_choice(value[:2000], labels, options)
+        if one.reason == "multiple_answers":
+            return replace(one, method="json")
+        found += [one.letter] if one.letter else []
+    distinct = tuple(dict.fromkeys(found))
+    if len(distinct) == 1:
+        return ChoiceExtraction(distinct[0], None, "json", distinct)
+    if distinct:
+        return ChoiceExtraction(None, "multiple_answers", "json", distinct)
     return ChoiceExtraction(None, "no_answer_found")
 
 
@@ -180,6 +235,8 @@ class _Response:
                 # Some options start with labels: "both A and B", "C(s) + H2O(g) → CO(g) + H2(g)".
                 if found:
                     found = self.option_at(m.start("p"), exact=len(found) == 1) or found
+                if len(found) == 1:  # "B) Lyon" when Lyon is A names two options
+                    found = tuple(dict.fromkeys(found + self.option_after(m.end("g"))))
             if found:
                 return (m.start(), found)
         return (-1, ())
@@ -228,6 +285,8 @@ class _Response:
                 pure.add(found)
             elif len(found) == 1 and rest == self.options[self.labels.index(found[0])]:
                 restated.add(found)
+            elif len(found) == 1 and rest and self.options.count(rest) == 1:
+                pure.add(found + (self.labels[self.options.index(rest)],))  # "B. Lyon", Lyon is A
         # Bare lines naming different options are a restated option list, not an answer.
         for group in (pure, restated):
             if group:
@@ -261,7 +320,31 @@ class _Response:
         lines = [x for x in self.text[-2000:].split("\n") if x.strip()]
         if not lines or (self.pats.listing.match(lines[-1]) and self.is_listing()):
             return ()  # nothing, or the last line of a restated option list
+        if self.rejected(lines[-1]):
+            return ()  # "A is wrong: Lyon is not the capital" names Lyon to reject it
         return self.named(lines[-1], anywhere=True)
+
+    def eliminated(self) -> tuple[str, ...]:
+        """The one option left when the reply rejects all others ("A is wrong. C is false.")."""
+        out = self.rejected(self.text)
+        left = [x for x in self.labels if x not in out]
+        return (left[0],) if out and len(left) == 1 else ()
+
+    def rejected(self, text: str) -> set[str]:
+        """The labels ``text`` rejects: a label group right before "is wrong", "错误" ..."""
+        out: set[str] = set()
+        for cue in deque(REJECT_CUE.finditer(text), _MAX_CUES):
+            end = cue.start()
+            m = self.pats.commit_post_group.search(text, max(0, end - 40), end)
+            if m is not None:
+                out.update(self.letters(text, m.start("g"), m.end("g")))
+        return out
+
+    def option_after(self, pos: int) -> tuple[str, ...]:
+        """The option whose whole text follows a label ending at ``pos`` ("B) Paris.")."""
+        head = self.text[pos : pos + 300].lstrip(".):]」 \t")
+        said = norm_option(PAYLOAD_END.split(head, maxsplit=1)[0])
+        return (self.labels[self.options.index(said)],) if self.options.count(said) == 1 else ()
 
     def option_at(self, pos: int, exact: bool = False) -> tuple[str, ...]:
         """The option whose text starts (or is, if ``exact``) the sentence at ``pos``."""

@@ -53,10 +53,11 @@ class ChoiceScorer:
         1 or more than 10 options or a target that is no label.
         """
         labels = self.labels_for(sample)
-        found = extract_choice(completion.text, labels, sample.choices)
+        truncated = completion.finish_reason == "length"
+        found = extract_choice(completion.text, labels, sample.choices, truncated=truncated)
         value = 1.0 if found.letter == _gold(sample, labels) else 0.0
         reason: str | None = found.reason
-        if reason == "no_answer_found" and completion.finish_reason == "length":
+        if reason == "no_answer_found" and truncated:
             reason = "truncated"
         details = {"method": found.method, "candidates": list(found.candidates)}
         return Score(value, found.letter, reason, {"accuracy": value}, details=details)
