@@ -58,7 +58,7 @@ ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 """What an environment variable name looks like (``--api-key-env``)."""
 CHAT_TOP_LOGPROBS = 20
 """Alternatives asked per token when ranking letters over chat (the most OpenAI returns)."""
-PREFLIGHT_S = 4.0
+PREFLIGHT_S = 3.0
 """Time the start-of-run check may take in all, retries included (a dead server fails fast)."""
 
 # Usual local addresses of the servers that speak the OpenAI protocol.
