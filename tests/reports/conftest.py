@@ -259,9 +259,13 @@ def chromium_path() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """A headless Chromium driven by Playwright (never downloaded by Playwright)."""
+    """A headless Chromium driven by Playwright (never downloaded by Playwright).
+
+    Module-scoped: Playwright's sync API keeps an event loop running in this thread while it
+    is open, and every later test that calls ``asyncio.run`` (the engine) would fail.
+    """
     sync_api = pytest.importorskip(
         "playwright.sync_api", reason="pip install playwright (dev extra)"
     )
