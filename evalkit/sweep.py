@@ -93,12 +93,8 @@ def expand_tasks(tasks: Sequence[str], variants: Mapping[str, Sequence[str]]) ->
     >>> expand_tasks(["gsm8k", "ifeval"], {"gsm8k": ["default", "cot_8shot"]})
     ('gsm8k', 'gsm8k:cot_8shot', 'ifeval')
     """
-    refs = [TaskRef.parse(t) for t in tasks]
-    unknown = sorted(set(variants) - {r.name for r in refs})
-    if unknown:
-        raise ConfigError(f"variants of '{unknown[0]}', which is not in tasks")
     out: list[str] = []
-    for ref in refs:
+    for ref in (TaskRef.parse(t) for t in tasks):
         names = variants.get(ref.name)
         if names is None:
             out.append(str(ref))
@@ -146,13 +142,18 @@ def load_sweep(path: Path, overrides: Mapping[str, Any] | None = None) -> Sweep:
     shared = _fields(raw, f"sweep {path}", base)
     flags = {k: v for k, v in (overrides or {}).items() if v not in (None, {})}
     configs = []
+    named: set[str] = set()
     for i, table in enumerate(models):
         where = f"sweep {path}: models[{i}]"
         fields = _merge(_merge(shared, _fields(table, where, base)), flags)
         if "model" not in fields or "tasks" not in fields:
             raise ConfigError(f"{where}: needs model = ... (and tasks, here or at the top)")
+        named.update(TaskRef.parse(t).name for t in fields["tasks"])
         fields["tasks"] = expand_tasks(fields["tasks"], variants)
         configs.append(_config(fields, where))
+    unknown = sorted(set(variants) - named)
+    if unknown:
+        raise ConfigError(f"sweep {path}: variants of '{unknown[0]}', which no model runs")
     return Sweep(tuple(configs), (base / board).resolve())
 
 
