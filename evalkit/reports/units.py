@@ -20,7 +20,7 @@ def format_score(mean: Any, low: Any, high: Any, metric: str = "") -> str:
     """A score as evalkit shows it everywhere: percent with its 95% CI (counts as they are).
 
     >>> format_score(0.6933, 0.6432, 0.7433)
-    '69.33 [64.33, 74.33]'
+    '69.33 [64.32, 74.33]'
     >>> format_score(1.5, 1.2, 1.8, "tool_calls")
     '1.50 [1.20, 1.80]'
     """

@@ -347,8 +347,8 @@ def resolve(task: TaskDef, variant: str | None, overrides: Mapping[str, str]) ->
 
 
 def declared_params(spec: TaskSpec, solver: str) -> dict[str, Scalar]:
-    """The parameters a run may set: ``[params]``, plus the solver's for multi-turn solvers."""
-    if solver == "generate":
+    """The parameters a run may set: ``[params]``, plus the tool loop's for tool-loop tasks."""
+    if solver != "tool_loop":
         return dict(spec.params)
     return {**solver_defaults(), **spec.params}
 
