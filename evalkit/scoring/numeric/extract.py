@@ -141,9 +141,13 @@ _REFUTES = re.compile(
     r"\b(?:not (?:right|correct)|incorrect|wrong|mistake|error|miscalculated|instead)\b", re.I
 )
 # A trailing section after a stated answer ("The total cost is $25.\n\nBreakdown:\n- ...").
+# A heading alone on its line or leading its first sentence ("Work: 16 - 3 = 13 ..."), or
+# "Here's how:" / "Here is the breakdown:".
 _SECTION = re.compile(
-    r"^[ \t>#*_-]*(?:breakdown|explanation|work(?:ing)?|calculations?|reasoning|justification|"
-    r"details|derivation|steps)[ \t*_]*:[ \t*_]*$",
+    r"^[ \t>#*_-]*+(?:(?:breakdown|explanation|work(?:ing)?|calculations?|reasoning|justification|"
+    r"details|derivation|steps|solution|how|why)[ \t*_]*+:(?:[ \t*_]*+$|[ \t]+(?=\S))"
+    r"|here(?:'s|’s|[ \t]+is)[ \t]+(?:how|why|the[ \t]+(?:breakdown|work|calculation|reasoning))"
+    r"\b[^\n]{0,40}:)",
     re.IGNORECASE | re.MULTILINE,
 )
 _STATED = re.compile(
@@ -157,6 +161,9 @@ _CONCLUSION = re.compile(
 )
 _BOLD = re.compile(r"\*\*([^*\n]{1,120})\*\*|__([^_\n]{1,120})__")
 _HEADING = re.compile(r"(?:step|part|day|week|case|question|problem|option|method)\b|.*:\s*$", re.I)
+_ALTERNATIVE = re.compile(
+    r"[ \t]*+(?:alternatively|otherwise|or|maybe|perhaps|possibly)\b[ \t,]*+", re.IGNORECASE
+)
 _LEAD_MAX = 40
 _LEAD_LINE = re.compile(
     r"[ \t>#*_$€£]*+-?[\d.,/]+(?:[ \t]*+[A-Za-z%]+){0,3}[ \t]*+[.!]?[*_]*+", re.IGNORECASE
@@ -327,4 +334,8 @@ def _closing_answer(region: str) -> Answer | None:
     end = _BOUNDARY.search(region, last.end())
     start = max(starts[-1] if starts else para_start, last.start() - _WINDOW)
     sentence = region[start : end.start() if end else len(region)]
+    if starts and start == starts[-1] and _ALTERNATIVE.match(sentence):
+        # "It's likely 18; alternatively 24": the closing sentence offers a second candidate.
+        before = starts[-2] if len(starts) > 1 else para_start
+        sentence = region[max(before, start - _WINDOW) : start - 1] + " or " + sentence
     return read_statement(sentence, "last")

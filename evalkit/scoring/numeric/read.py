@@ -80,6 +80,8 @@ _CONNECTIVE = re.compile(
 )
 _OPERATOR_GAP = re.compile(r"[ \t]*%?[ \t]*[-+*/x][ \t]*")
 _PARENTHETICAL = re.compile(r"\([^()\n]{0,200}\)|\[[^\[\]\n]{0,200}\]")
+_LAST_NUMBER = re.compile(r"(?<![\d.])(\d{1,12}(?:\.\d{1,12})?|\.\d{1,12})[ \t]*$")
+_PERCENT_ASIDE = re.compile(r"[(\[][ \t]*(\d{1,12}(?:\.\d{1,12})?)[ \t]*(?:%|percent)[ \t]*[)\]]")
 # "(or 20 if the tip counts)" offers a second answer: its content stays, its brackets go.
 _HEDGE_ASIDE = re.compile(r"[(\[][ \t]*(?:or|maybe|perhaps|possibly|alternatively)\b", re.I)
 _OR_GAP = re.compile(
@@ -121,11 +123,13 @@ _COMPARED = re.compile(
     r"older|younger|longer|shorter|cheaper|extra)[ \t]+than\b",
     re.IGNORECASE,
 )
-# A number the closing sentence measures against: "18 out of 20", "18 of the 30 apples", "12
-# fewer than the 30 he started with".
+# A number the closing sentence measures against or rules out: "18 out of 20", "18 of the 30
+# apples", "12 fewer than his original 30", "18 cookies, not 20".
+_DETERMINER = r"(?:the|his|her|their|its|my|our|your|all|those|these)"
 _REFERENCE = re.compile(
-    r"\b(?:out[ \t]+of|of[ \t]+(?:the|his|her|their|its|all|those|these)|than(?:[ \t]+(?:the|his|"
-    r"her|their))?|instead[ \t]+of|compared[ \t]+(?:to|with)(?:[ \t]+the)?)[ \t]*[$€£]?$",
+    rf"\b(?:(?:out[ \t]+of|than|instead[ \t]+of|compared[ \t]+(?:to|with)|rather[ \t]+than)"
+    rf"(?:[ \t]+{_DETERMINER})?|of[ \t]+{_DETERMINER})(?:[ \t]+[A-Za-z'-]+)?[ \t]*[$€£]?$"
+    r"|\bnot[ \t]*[$€£]?$",
     re.IGNORECASE,
 )
 _UNIT_FAMILIES = (
@@ -186,8 +190,17 @@ def read_statement(statement: str, mode: ReadMode) -> Answer | None:
 
 
 def _aside(match: re.Match[str]) -> str:
-    """A parenthetical drops out, unless it offers another answer ("(or 20)")."""
-    return f" {match[0][1:-1]} " if _HEDGE_ASIDE.match(match[0]) else " "
+    """A parenthetical's replacement: nothing, unless it offers or restates an answer.
+
+    "(or 20)" offers another answer; "0.2 (20%)" restates the number before it as a percent.
+    """
+    if _HEDGE_ASIDE.match(match[0]):
+        return f" {match[0][1:-1]} "
+    before = _LAST_NUMBER.search(match.string, max(0, match.start() - 40), match.start())
+    inside = _PERCENT_ASIDE.fullmatch(match[0])
+    if before and inside and Fraction(inside[1]) == 100 * Fraction(before[1]):
+        return f", {match[0][1:-1]} "
+    return " "
 
 
 def _closing_index(statement: str, tokens: list[re.Match[str]]) -> int | None:
