@@ -8,8 +8,9 @@ malformed JSON bodies. Then runs ``evalkit run`` (the whole CLI, in its own proc
 retry, timeout or concurrency flag, once per seed, several runs at a time.
 
 Prints, per seed: exit status, errored samples, samples answered, the most attempts one sample
-needed, wall time. Then two bounds: a dead server (nothing listening) must fail in one line in
-under 5 s; a request failing every time (HTTP 500 forever) must stop within the retry policy's
+needed, wall time. Then the bounds: a dead server (nothing listening, or a socket that accepts
+and never answers) must fail in one line in under 5 s, process start included; a request
+failing every time (HTTP 500 forever) must stop within the retry policy's
 worst case (12 attempts, at most 111.75 s of backoff). Exits 1 if any run had an errored sample
 or a bound was missed.
 
@@ -86,10 +87,20 @@ def free_port() -> int:
 
 
 def bounds(opts: argparse.Namespace, sheet: Path, tmp: Path) -> bool:
-    url = f"http://127.0.0.1:{free_port()}/v1"
-    code, err, wall = evalkit(task_args(url, 5, opts.data_dir), tmp / "dead")
-    dead_ok = code == 3 and wall < 5.0 and len(err.splitlines()) == 1
-    print(f"dead server: exit {code} in {wall:.2f} s (must be 3, < 5 s, one line): {err}")
+    dead_ok = True
+    with socket.socket() as mute:  # accepts connections (the kernel's backlog), never answers
+        mute.bind(("127.0.0.1", 0))
+        mute.listen(64)
+        for what, port in (
+            ("nothing listening", free_port()),
+            ("never answers", mute.getsockname()[1]),
+        ):
+            url = f"http://127.0.0.1:{port}/v1"
+            code, err, wall = evalkit(task_args(url, 5, opts.data_dir), tmp / f"dead{port}")
+            dead_ok &= code == 3 and wall < 5.0 and len(err.splitlines()) == 1
+            print(
+                f"dead server ({what}): exit {code} in {wall:.2f} s (must be 3, < 5 s, one line): {err}"
+            )
     server = start_server_process(
         responder="gsm8k", answers=sheet, fault_rate=1.0, faults=("500",),
         max_faulty_attempts=10**6,
