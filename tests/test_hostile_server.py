@@ -316,3 +316,27 @@ def test_two_routes_on_one_server_never_share_cached_answers(capsys, root, tmp_p
             assert code == 0, err
             answers.append({ln["completion"] for ln in read_samples(run_dir)})
     assert answers == [{"route-a"}, {"route-b"}]
+
+
+EXAM = Path(__file__).parent / "fixtures" / "exam"
+BAD_LOGPROBS = {
+    "top-not-a-list": {"top_logprobs": 5},
+    "logprob-text": {"top_logprobs": [{"token": "A", "logprob": "-0.1"}]},
+    "logprob-positive": {"top_logprobs": [{"token": "A", "logprob": 3.0}]},
+    "logprob-nan": {"top_logprobs": [{"token": "A", "logprob": "NaN"}]},
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_LOGPROBS))
+def test_malformed_logprobs_when_ranking_options_are_recorded_errors(capsys, tmp_path, name):
+    token = json.dumps(BAD_LOGPROBS[name]).replace('"NaN"', "NaN")
+    body = '{"choices": [{"message": {"content": "A"}, "logprobs": {"content": [' + token + "]}}]}"
+    with scripted(lambda seen: Reply(body.encode())) as (host, _):
+        code = main([
+            "run", "--model", "openai-compatible/m", "--base-url", f"http://{host}/v1",
+            "--tasks", "my_quiz", "-T", "mode=loglikelihood", "--tasks-dir", str(EXAM / "tasks"),
+            "--data-dir", str(EXAM / "data"), "--output-dir", str(tmp_path), "--quiet",
+            "--no-cache", "--max-attempts", "1", "--limit", "2",
+        ])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 3 and "logprobs" in err and len(err.strip().splitlines()) == 1, err
