@@ -283,17 +283,23 @@ class SamplesWriter:
         try:
             _drop_torn_tail(path)
             self._fh = path.open("ab", buffering=0)
+            self.size = os.fstat(self._fh.fileno()).st_size
         except OSError as exc:
             raise ResultsError(f"cannot write {path}: {exc.strerror or exc}") from None
 
     def append(self, line: Mapping[str, Any]) -> None:
-        """Append one record (a short write is continued; a failed one raises ResultsError)."""
-        data = memoryview(encode_line(line).encode("utf-8"))
+        """Append one record (a short write is continued; a failed one raises ResultsError).
+
+        :attr:`size` (the file's length) grows by the line's length.
+        """
+        encoded = encode_line(line).encode("utf-8")
+        data = memoryview(encoded)
         try:
             while data:
                 data = data[self._fh.write(data) :]
         except OSError as exc:
             raise ResultsError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+        self.size += len(encoded)
 
     def close(self) -> None:
         """Close the file."""

@@ -13,7 +13,7 @@ import hashlib
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ from evalkit.records.io import (
     utc_now,
     write_record,
 )
-from evalkit.records.ordering import rewrite_sorted
+from evalkit.records.ordering import LineRef, rewrite_sorted
 from evalkit.records.resume import (
     check_resumable,
     latest_matching,
@@ -139,6 +139,7 @@ class RunFolder:
     old_lines: list[SampleLine]
     writer: SamplesWriter | None = None
     started: float = 0.0
+    written: list[LineRef] = field(default_factory=list)
 
     @classmethod
     def open(
@@ -184,7 +185,12 @@ class RunFolder:
     def append(self, result: SampleResult) -> None:
         """Record one finished sample at once (a crash loses nothing written)."""
         assert self.writer is not None, "start() first"
+        offset = self.writer.size
         self.writer.append(sample_line(result))
+        length = self.writer.size - offset
+        sample = result.sample
+        ref = LineRef(sample.index, result.request.epoch, sample.id, offset, length, own=True)
+        self.written.append(ref)
 
     def close(self) -> None:
         """Close ``samples.jsonl`` (also after a failure)."""
@@ -202,7 +208,8 @@ class RunFolder:
 
         self.old_lines = []  # read back from the file with the new ones
         wall = float(self.record.timings.get("wall_s", 0.0)) + time.monotonic() - self.started
-        final = finalize_ordered(self.record, rewrite_sorted(self.path), wall)
+        final = finalize_ordered(self.record, rewrite_sorted(self.path, self.written), wall)
+        self.written = []
         write_record(self.path, final)
         self.record = final
         return final

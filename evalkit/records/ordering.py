@@ -2,21 +2,26 @@
 
 A run appends lines in completion order, and a resumed run appends its redone samples after the
 old lines. When the run ends the file is rewritten in dataset order — ``(index, epoch, id)``,
-the last line of each ``(id, epoch)`` winning — from an index of byte offsets: one pass reads
-and checks every line and keeps only its sort key, offset and length; the rewrite reads each
-line again at its offset (from the page cache), hands it to the caller (the summary) and writes
-it out, to a temp file that replaces the old one when every line is written. Memory holds the
-index (about 200 bytes a sample) and one line at a time.
+the last line of each ``(id, epoch)`` winning — from an index of byte offsets: a
+:class:`LineRef` (sort key, offset, length) per line, noted by the writer as it appends
+(:class:`~evalkit.records.lifecycle.RunFolder`) or, for the lines an earlier session wrote,
+found by one pass that reads and checks them. The rewrite reads each line again at its offset
+(from the page cache), hands it to the caller (the summary) and writes it out, to a temp file
+that replaces the old one when every line is written. Memory holds the index (about 200 bytes
+a sample) and one line at a time.
 
-Lines are checked as :func:`~evalkit.records.io.read_samples` checks them (a corrupt line
-before the last is an error; an unterminated last line that does not parse is a crash's torn
-write and is dropped) and re-encoded as :func:`~evalkit.records.io.write_samples_sorted` writes
-them, so the file and the metrics are byte for byte what reading every line at once gave.
+Earlier sessions' lines are checked as :func:`~evalkit.records.io.read_samples` checks them (a
+corrupt line before the last is an error; an unterminated last line that does not parse is a
+crash's torn write and is dropped) and re-encoded as
+:func:`~evalkit.records.io.write_samples_sorted` writes them; this session's lines were encoded
+the same way when written and are copied as they are. The file and the metrics are byte for
+byte what reading every line at once gave.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -26,12 +31,16 @@ from evalkit.records.lines import encode_line, parse_line
 from evalkit.records.schema import SampleLine
 
 
-class _Entry(NamedTuple):
+class LineRef(NamedTuple):
+    """Where one sample's line is in ``samples.jsonl``, and its place in dataset order."""
+
     sample_index: int
     epoch: int
     id: str
     offset: int
     length: int
+    own: bool = False
+    """Written by this process with ``encode_line`` (copied as is, not re-checked)."""
 
 
 def _corrupt(path: Path, number: int, why: str) -> ResultsError:
@@ -41,17 +50,19 @@ def _corrupt(path: Path, number: int, why: str) -> ResultsError:
     )
 
 
-def index_lines(path: Path) -> list[_Entry]:
-    """Every sample's last line in ``path``: its sort key, offset and length, in dataset order.
+def index_lines(path: Path, end: int | None = None) -> list[LineRef]:
+    """Every line in ``path`` (up to byte ``end``) that is a sample record, in file order.
 
     Raises:
         ResultsError: the file cannot be read, or a line before the last is not a sample record.
     """
-    last: dict[tuple[str, int], _Entry] = {}
+    refs: list[LineRef] = []
     offset = 0
     try:
         with path.open("rb") as fh:
             for number, raw in enumerate(fh, start=1):
+                if end is not None and offset >= end:
+                    break
                 start, offset = offset, offset + len(raw)
                 if not raw.strip():
                     continue
@@ -60,24 +71,32 @@ def index_lines(path: Path) -> list[_Entry]:
                     if raw.endswith(b"\n"):  # only an unterminated last line can be torn
                         raise _corrupt(path, number, why)
                     continue
-                key = (str(record["id"]), int(record["epoch"]))
-                last[key] = _Entry(int(record["index"]), key[1], key[0], start, len(raw))
+                idx, epoch = int(record["index"]), int(record["epoch"])
+                refs.append(LineRef(idx, epoch, str(record["id"]), start, len(raw)))
     except OSError as exc:
         raise ResultsError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return refs
+
+
+def dataset_order(refs: Sequence[LineRef]) -> list[LineRef]:
+    """The last line of each ``(id, epoch)`` (refs in file order), sorted into dataset order."""
+    last = {(ref.id, ref.epoch): ref for ref in refs}
     return sorted(last.values(), key=lambda e: (e.sample_index, e.epoch, e.id))
 
 
-def rewrite_sorted(run_dir: Path) -> Iterator[SampleLine]:
+def rewrite_sorted(run_dir: Path, written: Sequence[LineRef] = ()) -> Iterator[SampleLine]:
     """Yield ``samples.jsonl``'s lines in dataset order while rewriting the file in that order.
 
-    The new file replaces the old one once the last line has been yielded; a consumer that
-    stops early leaves the old file in place.
+    ``written`` are the lines this process appended (in order, the last lines of the file);
+    the lines before them are read to index them. The new file replaces the old one once the
+    last line has been yielded; a consumer that stops early leaves the old file in place.
 
     Raises:
         ResultsError: the file cannot be read or written, or holds a corrupt line.
     """
     path = run_dir / SAMPLES_FILE
-    entries = index_lines(path)
+    earlier = index_lines(path, written[0].offset if written else None)
+    entries = dataset_order([*earlier, *written])
     try:
         source = path.open("rb")
     except OSError as exc:
@@ -85,7 +104,12 @@ def rewrite_sorted(run_dir: Path) -> Iterator[SampleLine]:
     with source, atomic_writer(path) as out:
         for entry in entries:
             source.seek(entry.offset)
-            record, _ = parse_line(source.read(entry.length))
+            raw = source.read(entry.length)
+            if entry.own:
+                yield json.loads(raw)
+                out.write(raw)
+                continue
+            record, _ = parse_line(raw)
             if record is None:  # the file changed under us since it was indexed
                 raise ResultsError(f"{path}: changed while it was being sorted")
             yield record
