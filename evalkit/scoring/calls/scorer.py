@@ -19,6 +19,7 @@ that the checker accepts. A wrong verdict carries its reason (a decoder code suc
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -26,6 +27,7 @@ from typing import Any, Literal
 from evalkit.errors import ConfigError
 from evalkit.scoring.calls.checker import check
 from evalkit.scoring.calls.decode import Call, Decoded, decode_text, decode_tool_calls
+from evalkit.scoring.calls.summary import SECTIONS, bfcl_summary
 from evalkit.scoring.calls.tools import declared_names
 from evalkit.scoring.response import reply_text
 from evalkit.types import Completion, Sample, Score
@@ -92,6 +94,33 @@ class BfclScorer:
         if verdict.valid:
             return _right(answer)
         return _wrong(verdict.code, verdict.message, answer)
+
+    def summarize(self, lines: Sequence[Mapping[str, Any]], seed: int) -> dict[str, Any]:
+        """BFCL's section scores and overall, weighted as its leaderboard weighs them.
+
+        ``bfcl_overall`` and ``bfcl_section/<name>`` (see :func:`bfcl_summary`); sections are
+        means of category accuracies, so they carry no per-sample interval.
+        """
+        per: dict[str, list[float]] = {}
+        for line in lines:
+            value = (line.get("metrics") or {}).get("accuracy")
+            if line.get("error") is None and value is not None:
+                per.setdefault(str((line.get("metadata") or {}).get("category")), []).append(value)
+        accuracies = {c: (math.fsum(v) / len(v), len(v)) for c, v in per.items()}
+        summary = bfcl_summary({c: a for c, a in accuracies.items() if c in SECTION_CATEGORIES})
+        n = sum(len(v) for v in per.values())
+        return {
+            ("bfcl_overall" if k == "overall" else f"bfcl_section/{k}"): _point(v, n)
+            for k, v in summary.items()
+        }
+
+
+SECTION_CATEGORIES = frozenset(c for cats in SECTIONS.values() for c in cats)
+
+
+def _point(value: float, n: int) -> dict[str, Any]:
+    rounded = round(value, 6)
+    return {"mean": rounded, "stderr": None, "ci_low": None, "ci_high": None, "n": n}
 
 
 def _right(answer: str | None) -> Score:

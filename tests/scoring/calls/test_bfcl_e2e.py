@@ -84,3 +84,9 @@ def test_native_cli_run_against_a_scripted_server(tmp_path, capsys):
     assert main(["rescore", str(run_dir)]) == 0
     capsys.readouterr()
     assert (run_dir / "samples.jsonl").read_bytes() == before
+    # BFCL's own weighting over categories is in run.json beside the per-sample accuracy.
+    from evalkit.scoring.calls.summary import bfcl_summary
+
+    per = {c: (m["accuracy"]["mean"], m["accuracy"]["n"]) for c, m in groups.items()}
+    assert record["metrics"]["bfcl_overall"]["mean"] == pytest.approx(bfcl_summary(per)["overall"], abs=1e-6)
+    assert "bfcl_section/live_ast" in record["metrics"]
