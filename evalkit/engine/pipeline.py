@@ -15,7 +15,6 @@ from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from evalkit.engine.solvers import Solved, SolveEnv, Solver
-from evalkit.engine.solvers.tool_loop import agrees, last_tool_output
 from evalkit.errors import BackendError
 from evalkit.scoring import ResourceScorer, Scorer, ScoringResources
 from evalkit.types import Completion, Message, Request, Sample, SampleResult, Score
@@ -49,6 +48,8 @@ def with_solver_stats(score: Score, solved: Solved) -> Score:
         value, reason = 0.0, "turn_limit"
     if not solved.stats:
         return replace(score, value=value, reason=reason, metrics=metrics)
+    from evalkit.engine.solvers.tool_loop import agrees, last_tool_output  # tool runs only
+
     output = last_tool_output(solved.transcript)
     if output is not None and score.answer is not None and solved.stop == "answer":
         metrics = {**metrics, "agrees_with_tool": 1.0 if agrees(score.answer, output) else 0.0}

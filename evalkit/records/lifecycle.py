@@ -151,12 +151,13 @@ class RunFolder:
         new_record: Callable[[str], RunRecord],
     ) -> RunFolder:
         """Reopen the run to resume, or create a new folder with ``new_record(run_id)``."""
-        expected = resume_expectation(plan, config, backend)
         run_dir: Path | None = None
-        if resume == "latest":
-            run_dir = latest_matching(config.output_dir, expected)
-        elif resume is not None:
-            run_dir = locate(config.output_dir, resume)
+        if resume is not None:  # hashing every prompt is left to runs that compare it
+            expected = resume_expectation(plan, config, backend)
+            if resume == "latest":
+                run_dir = latest_matching(config.output_dir, expected)
+            else:
+                run_dir = locate(config.output_dir, resume)
         if run_dir is not None:
             record = read_record(run_dir)
             check_resumable(record, expected)
