@@ -16,9 +16,10 @@ reasoning names (method ``json``); options named by position ("the third choice"
 "选项三") are written as their labels (:mod:`evalkit.scoring.choice.forms`). After the last
 self-correction ("Wait, actually ...", "on second thought", "Correction:", "不对，") the tiers
 final, bare, commit and lead are read first: the last committed letter counts. Between the
-verdict and lead tiers, a reply that rejects every option but one ("A is wrong ... C is
-incorrect ... D is false") answers with that one (method ``elimination``); the text tier does
-not read a line that rejects a label.
+verdict and lead tiers, a reply that rejects every option but one ("A is wrong ... C isn't
+... we can rule out D", "A、C、D三项均错误") answers with that one (method ``elimination``); the
+text tier does not read a line that rejects a label. A cue's label parted by a comma from a
+rejected list commits to the first ("答案选B，A、C、D均错误" is B).
 
 A cue followed by an option's text ("The answer is Paris.") counts as that option; a label
 followed by exactly another option's text ("B) Lyon" when Lyon is A) names two options. A
@@ -45,6 +46,7 @@ from evalkit.scoring.choice.patterns import (
     CLOSE,
     COMMIT_POST,
     FIRST_CHAR,
+    HEAD_LABEL,
     NEG_AFTER,
     OPEN,
     PAYLOAD_END,
@@ -73,6 +75,9 @@ DEFAULT_LABELS = "ABCDEFGHIJ"
 # Only the last statements can win, and a real response has a few dozen cues at most; looking at
 # the last thousand bounds the work on adversarial text made of nothing but cues.
 _MAX_CUES = 1000
+# What parts a label from the option text after it: "B) ", "B. ", "D - ", "C: " (not "-5").
+_LABEL_TAIL = re.compile(r"\A[.):\]」 \t]*(?:[-–—:](?=\s))?\s*")
+_ARTICLE = re.compile(r"(?i:the|an?)\s+(?!(?i:answer|option|choice|correct|right|best)\b)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,7 +234,11 @@ class _Response:
             if m.group("g") is None:
                 found = self.option_at(m.end())
             elif NEG_AFTER.match(self.text, m.end("g")):
-                continue  # "so A is wrong": a rejection, not a commitment
+                # "so A is wrong" rejects; "答案选B，A、C、D均错误" commits to B, rejects the rest.
+                head = HEAD_LABEL.match(self.text, m.start("g"), m.end("g"))
+                if head is None or head[1] not in self.labels:
+                    continue
+                found = (head[1],)
             else:
                 found = self.letters(self.text, m.start("g"), m.end("g"))
                 # Some options start with labels: "both A and B", "C(s) + H2O(g) → CO(g) + H2(g)".
@@ -338,26 +347,38 @@ class _Response:
             m = self.pats.commit_post_group.search(text, max(0, end - 40), end)
             if m is not None:
                 out.update(self.letters(text, m.start("g"), m.end("g")))
+        for m in deque(self.pats.reject_pre.finditer(text), _MAX_CUES):
+            out.update(self.letters(text, m.start("g"), m.end("g")))
         return out
 
     def option_after(self, pos: int) -> tuple[str, ...]:
         """The option whose whole text follows a label ending at ``pos`` ("B) Paris.")."""
-        head = self.text[pos : pos + 300].lstrip(".):]」 \t")
+        head = _LABEL_TAIL.sub("", self.text[pos : pos + 300], count=1)
         said = norm_option(PAYLOAD_END.split(head, maxsplit=1)[0])
         return (self.labels[self.options.index(said)],) if self.options.count(said) == 1 else ()
 
     def option_at(self, pos: int, exact: bool = False) -> tuple[str, ...]:
         """The option whose text starts (or is, if ``exact``) the sentence at ``pos``."""
         first = FIRST_CHAR.match(self.text, pos)
-        if first is None or first.group(1).casefold() not in self.initials:
-            return ()  # cheap reject: most cues are not followed by an option text
-        head = self.text[first.start(1) : first.start(1) + 300]
-        sentence = PAYLOAD_END.split(head, maxsplit=1)[0]
-        if not exact:
-            return self.named(sentence, anywhere=False)
-        said = norm_option(sentence)
-        label_like = said in (x.casefold() for x in self.labels)  # "C" is a label first
-        return () if label_like or self.options.count(said) != 1 else self.named(said, False)
+        if first is None:
+            return ()
+        starts = [first.start(1)]
+        article = None if exact else _ARTICLE.match(self.text, first.start(1))
+        if article:  # "the answer is the cell membrane": an article may lead the option's text
+            starts.append(article.end())
+        for start in starts:
+            if self.text[start : start + 1].casefold() not in self.initials:
+                continue  # cheap reject: most cues are not followed by an option text
+            sentence = PAYLOAD_END.split(self.text[start : start + 300], maxsplit=1)[0]
+            if not exact:
+                found = self.named(sentence, anywhere=False)
+                if found:
+                    return found
+                continue
+            said = norm_option(sentence)
+            label_like = said in (x.casefold() for x in self.labels)  # "C" is a label first
+            return () if label_like or self.options.count(said) != 1 else self.named(said, False)
+        return ()
 
     def named(self, sentence: str, anywhere: bool) -> tuple[str, ...]:
         """The one option ``sentence`` equals, starts with, or (``anywhere``) mentions."""

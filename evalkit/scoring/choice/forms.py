@@ -25,6 +25,10 @@ _ANSWER_KEYS = (
     "selected_option", "option", "letter", "final", "答案", "最终答案", "正确答案", "选项", "答",
 )  # fmt: skip
 _KEY_SPACE = re.compile(r"[\s_-]+")
+_ANSWER_WORD = re.compile(r"answer|choice|option|select|pick|letter|答案|选项|选择|答")
+_REASON_WORD = re.compile(
+    r"reason|explan|analy|thought|think|step|confiden|why|解析|分析|理由|思路"
+)
 
 
 def _parse_object(text: str) -> dict[str, object] | None:
@@ -58,13 +62,28 @@ def json_answer(text: str) -> tuple[str, ...] | None:
     data = _parse_object(text)
     if data is None:
         return None
+    return _answer_values(data, depth=0)
+
+
+def _answer_values(data: dict[str, object], depth: int) -> tuple[str, ...]:
+    """The answer key's values, or ``()`` without one.
+
+    A known key wins, else the last key naming an answer, else the same one level down
+    (``{"response": {"answer": "C"}}``).
+    """
     keys = {_KEY_SPACE.sub("_", str(k).strip().casefold()): v for k, v in data.items()}
-    for key in _ANSWER_KEYS:
-        value = keys.get(key)
+    named = [k for k in keys if _ANSWER_WORD.search(k) and not _REASON_WORD.search(k)]
+    for key in [k for k in _ANSWER_KEYS if k in keys] + named[::-1]:
+        value = keys[key]
         if isinstance(value, str | int) and not isinstance(value, bool):
             return (str(value),)
         if isinstance(value, list) and value and all(isinstance(v, str | int) for v in value):
             return tuple(str(v) for v in value)
+    for value in keys.values():
+        if depth == 0 and isinstance(value, dict):
+            found = _answer_values(value, depth + 1)
+            if found:
+                return found
     return ()
 
 
@@ -74,6 +93,8 @@ _ZH_NUMERALS = "一二三四五六七八九十"
 _EN_ORDINAL = re.compile(
     rf"\b(?:the[ \t]+)?(?P<n>{'|'.join(_EN_ORDINALS)}|last)[ \t]+"
     r"(?:(?:answer[ \t]+)?(?:option|choice|alternative|answer)s?|one)\b"
+    r"|\b(?:the[ \t]+)?(?P<nd>10|[1-9])(?:st|nd|rd|th)[ \t]+"
+    r"(?:option|choice|alternative|answer|one)s?\b"
     r"|\b(?:option|choice)[ \t]+(?:number[ \t]+|no\.[ \t]*|#[ \t]*)?(?P<d>10|[1-9])\b",
     re.IGNORECASE,
 )
@@ -102,7 +123,9 @@ def ordinals_to_labels(text: str, labels: Sequence[str]) -> str:
     """
 
     def english(m: re.Match[str]) -> str:
-        if m["d"] is not None:
+        if m["nd"] is not None:
+            label = _label_at(labels, int(m["nd"]) - 1)
+        elif m["d"] is not None:
             digits = any(x.isdigit() for x in labels)
             label = None if digits else _label_at(labels, int(m["d"]) - 1)
         elif m["n"].lower() == "last":

@@ -64,7 +64,9 @@ _COMMIT_PRE = (
     r"|i\s+(?:think|believe)|(?:choose|pick|select|go\s+with)"
     r"|it(?:'s|’s|\s+is|\s+(?:must|should|would|could|might)\s+be)"
     r"|(?:would|must|should|could|might)\s+be|(?:most\s+)?(?:likely|probably)"
-    r"|(?:which|that)\s+(?:is|would\s+be)|so|therefore|thus|hence)\b[,:]?)"
+    r"|(?:which|that)\s+(?:is|would\s+be)|so|therefore|thus|hence"
+    r"|(?:that|this|which)\s+leaves|leaving|(?:the\s+)?(?:only\s+)?remaining\s+(?:one|option|choice)"
+    r"(?:\s+is)?)\b[,:]?)"
     r"|选项|我?选(?:择)?|应(?:该|当)?(?:选|是|为)|(?:觉得|认为)(?:应该)?(?:是|选)|可能是"
 )
 COMMIT_POST = re.compile(
@@ -75,18 +77,26 @@ COMMIT_POST = re.compile(
 """What follows a label that a response commits to: "is correct", "正确", "当选"."""
 NEG_AFTER = re.compile(
     r"\s*(?:选项|项)?\s*(?:(?i:(?:is|are)\s+(?:(?:both|all|also|clearly)\s+)?"
-    r"(?:not|wrong|incorrect|false|eliminated|ruled out|out)\b)|错误|不正确|不对|错|排除|不符合)"
+    r"(?:not|wrong|incorrect|false|eliminated|ruled out|out)\b)"
+    r"|(?:[两三四五六七八九]项)?(?:都|均|皆|全|也)?(?:是)?(?:错误|不正确|不对|错|排除|不符合))"
 )
-"""What follows a label that a response rejects: "is wrong", "错误", "不正确"."""
+"""What follows a label that a response rejects: "is wrong", "错误", "不正确", "三项均错误"."""
+HEAD_LABEL = re.compile(r"\s*[(\[\"'“‘]?([A-J])[)\]\"'”’]?\s*[,;]")
+"""A label that a comma or semicolon parts from the labels after it ("B, A、C、D均错误")."""
 REJECT_CUE = re.compile(
     r"(?i:\b(?:is|are)\s+(?:(?:both|all|also|clearly)\s+)?(?:not|wrong|incorrect|false|eliminated"
-    r"|ruled out|out)\b)|错误|不正确|不对|错|排除|不符合"
+    r"|ruled out|out)\b|\b(?:isn't|isn’t|aren't|aren’t)\b)"
+    r"|(?:[两三四五六七八九]项)?(?:都|均|皆|全|也)?(?:是)?(?:错误|不正确|不对|错|排除|不符合)"
 )
 """A rejection cue on its own; the labels it rejects end right before it ("A, C are wrong")."""
+_REJECT_PRE = (
+    r"(?i:\b(?:rule[sd]?\s+out|ruling\s+out|eliminat(?:e|es|ed|ing)|exclud(?:e|es|ed|ing)"
+    r"|cross(?:es|ed)?\s+out)\b\s*(?:(?:options?|choices?)\s+)?)|排除(?:选项)?|去掉(?:选项)?"
+)
 # The first characters of the cues above (either case). Leading with them as a lookahead lets the
 # regex engine skip most positions at once: 3-20x faster on long text. Keep in sync with the cues.
 _FINAL_FIRST = "afcrbmv答正故因所综本"
-_COMMIT_FIRST = "icpsgtwmlh我选应觉认可"
+_COMMIT_FIRST = "icpsgtwmlhr我选应觉认可"
 # Filler between a cue and its label: "the answer is actually option B", "故选：B".
 _PREFIX = (
     r":?\s*+(?:(?:[–—]|-(?=\s))\s*+)?(?:(?i:both|either|actually|indeed|only|just|clearly"
@@ -146,6 +156,7 @@ class LabelPatterns:
         bare: A whole line that is a choice, with the rest of the line in ``rest``.
         lead: A label group at the start of the text.
         listing: A line starting with a label and punctuation, as in a list of options.
+        reject_pre: A rejection cue, then the label group it rejects ("rule out A and C").
     """
 
     token: re.Pattern[str]
@@ -157,6 +168,7 @@ class LabelPatterns:
     bare: re.Pattern[str]
     lead: re.Pattern[str]
     listing: re.Pattern[str]
+    reject_pre: re.Pattern[str]
 
 
 def _group(letters: str, runs: str | None) -> str:
@@ -203,6 +215,7 @@ def label_patterns(labels: tuple[str, ...]) -> LabelPatterns:
         ),
         lead=re.compile(rf"{line_head}(?P<g>{g_any})"),
         listing=re.compile(rf"^{line_head}(?P<g>[(\[]?(?:{upper}))[.):\]]", re.MULTILINE),
+        reject_pre=re.compile(rf"(?:{_REJECT_PRE})(?P<g>{g_up})"),
     )
 
 
