@@ -8,7 +8,9 @@ are appended as they finish, and its record is finalized the moment its last sam
 
 from __future__ import annotations
 
+import importlib
 import itertools
+import threading
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +73,19 @@ Execute = Callable[[list[Item], Callable[[TaskRun, SampleResult], None]], Awaita
 """Runs items and reports each result as it lands (the Ray executor's shards)."""
 
 
+def prefetch_summary() -> threading.Thread:
+    """Import what finalizing a record needs (numpy) on a thread while the samples run.
+
+    Started when the first result lands (every worker's request is out by then), so neither
+    the first request nor the end of the run waits for those imports.
+    """
+    thread = threading.Thread(
+        target=importlib.import_module, args=("evalkit.records.summary",), daemon=True
+    )
+    thread.start()
+    return thread
+
+
 async def run_tasks(
     runs: Sequence[TaskRun], concurrency: int, display: Display, execute: Execute | None = None
 ) -> list[TaskOutcome]:
@@ -83,8 +98,11 @@ async def run_tasks(
         display.start(run.label, len(run.todo))
         run.folder.start()
     left = {id(run): len(run.todo) for run in runs}
+    prefetched: list[threading.Thread] = []
 
     def on_result(run: TaskRun, result: SampleResult) -> None:
+        if not prefetched:
+            prefetched.append(prefetch_summary())
         run.folder.append(result)
         error = result.error is not None
         display.advance(run.label, result.score.value if result.score else None, error)
