@@ -135,9 +135,13 @@ class RayExecutor:
         shares = split_budget(self._config.concurrency, self._worker_count())
         for share in shares:
             self.workers.append(self._spawn(share))
+        self._idle = False  # a worker that fails to start is killed, not waited for
         self.infos = list(
-            await asyncio.gather(*(self._get(w.start.remote()) for w in self.workers))
+            await asyncio.gather(
+                *(self._get(w.start.remote(), i) for i, w in enumerate(self.workers))
+            )
         )
+        self._idle = True
         first = self.infos[0]
         for info in self.infos[1:]:
             if info.identity != first.identity:
@@ -225,13 +229,14 @@ class RayExecutor:
                     shard = queue.popleft()
                     key, plan = plans[id(shard.tag)]
                     ref = self.workers[slot].run_shard.remote(key, plan, shard.pairs)
-                    flying[asyncio.ensure_future(self._get(ref))] = (slot, shard)
+                    flying[asyncio.ensure_future(self._get(ref, slot))] = (slot, shard)
                     busy[slot] += 1
                 done, _ = await asyncio.wait(flying, return_when=asyncio.FIRST_COMPLETED)
                 for future in done:
                     slot, shard = flying.pop(future)
                     busy[slot] -= 1
-                    for result in self._results(future, slot):
+                    results: list[SampleResult] = future.result()
+                    for result in results:
                         on_result(shard.tag, result)
             self._idle = True
         finally:
@@ -245,33 +250,29 @@ class RayExecutor:
         share = self._config.concurrency // max(1, len(self.workers))
         return default_shard_size(min(share, cap) if cap else share)
 
-    async def _get(self, ref: Any) -> Any:
-        return await asyncio.wrap_future(ref.future())
-
-    def _results(self, future: asyncio.Future[Any], slot: int) -> list[SampleResult]:
-        """A finished shard's results, or its failure as one line."""
+    async def _get(self, ref: Any, slot: int) -> Any:
+        """What worker ``slot`` returned, or its failure as one line."""
         exceptions = self._ray.exceptions
         try:
-            results: list[SampleResult] = future.result()
+            return await asyncio.wrap_future(ref.future())
         except exceptions.RayTaskError as exc:  # raised inside the worker
             cause = getattr(exc, "cause", None)
             if isinstance(cause, EvalkitError):
                 raise cause from None
             raise
         except exceptions.RayActorError:
-            where = self.infos[slot].host if slot < len(self.infos) else "?"
+            where = f" on {self.infos[slot].host}" if slot < len(self.infos) else ""
             raise BackendError(
-                f"ray worker {slot} on {where} died more than {self._options.max_restarts} "
-                "times (-X max_restarts); finished samples are in the run folders: rerun with "
+                f"ray worker {slot}{where} died more than {self._options.max_restarts} times "
+                "(-X max_restarts); finished samples are kept in the run folders: continue with "
                 "--resume latest"
             ) from None
-        return results
 
     async def aclose(self) -> None:
         """Stop the workers (closing their backends first when no shard is left), disconnect."""
         workers, self.workers = self.workers, []
         if workers and self._idle:  # after a failure they are killed at once
-            closing = [self._get(w.close.remote()) for w in workers]
+            closing = [self._get(w.close.remote(), i) for i, w in enumerate(workers)]
             await asyncio.gather(*closing, return_exceptions=True)
         for worker in workers:
             self._ray.kill(worker, no_restart=True)

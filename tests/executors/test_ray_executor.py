@@ -213,6 +213,25 @@ def test_llamacpp_workers_give_the_local_answers(cluster: str, tmp_path: Path) -
 # --- failures -----------------------------------------------------------------------------------
 
 
+def test_a_model_the_workers_cannot_build_is_a_one_line_error(
+    cluster: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tasks, data = make_sums_task(tmp_path, 3)
+    code = main(
+        [
+            "run", "--model", "mock/nothing", "--tasks", "sums", "--tasks-dir", str(tasks),
+            "--data-dir", str(data), "--output-dir", str(tmp_path / "runs"), "--quiet",
+            "--executor", "ray", "-X", "workers=2",
+        ]
+    )  # fmt: skip
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert err[-1] == (
+        "evalkit: error: unknown mock model 'nothing': use mock/echo or mock/fixed -M text=..."
+    )
+    assert not (tmp_path / "runs").exists()  # refused before any run folder
+
+
 def _in_background(fn: Callable[[], Any]) -> Future[Any]:
     pool = ThreadPoolExecutor(max_workers=1)
     future = pool.submit(fn)
