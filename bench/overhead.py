@@ -9,6 +9,8 @@ that load from other processes hits every case alike, and prints medians:
   ((CPU of the N-row run - CPU of a 1-row run) / (N - 1): start-up excluded);
 * the bare client (``--bare``: plain asyncio streams, keep-alive, same server, same rows, same
   concurrency, no harness) at 0 and 200 ms, and evalkit's wall time over it;
+* ``python -c pass``: the interpreter's own start-up in the same conditions (a floor under the
+  time to first request);
 * 200 ms with 10 % HTTP 500s (seeded, a body may fail again on its retry): wall time over the
   clean run's, and every sample recorded exactly once with no error.
 
@@ -47,7 +49,7 @@ def bare_client(url: str, rows_file: Path, rows: int, concurrency: int) -> None:
     """The physical limit: ``rows`` chat requests over keep-alive asyncio streams, no harness."""
     host, port = url.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)
     with rows_file.open() as fh:
-        questions = [json.loads(line)["question"] for _, line in zip(range(rows), fh)]
+        questions = [json.loads(line)["question"] for _, line in zip(range(rows), fh, strict=False)]
 
     async def one(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, q: str) -> None:
         body = json.dumps({"model": "fake-model", "temperature": 0.0,
@@ -134,6 +136,7 @@ class Bench:
 
 def one_round(bench: Bench, rows: int, got: dict[str, list[dict[str, Any]]]) -> None:
     faults = {"fault_rate": 0.1, "faults": ("500",), "max_faulty_attempts": 10**6}
+    got["python"].append(timed([sys.executable, "-c", "pass"], bench.env))
     got["0ms"].append(bench.evalkit(rows))
     got["0ms-1row"].append(bench.evalkit(1))
     got["bare-0ms"].append(bench.bare(rows, 0))
@@ -164,7 +167,10 @@ def report(got: dict[str, list[dict[str, Any]]], rows: int) -> None:
     print(
         f"200 ms evalkit wall {med(got['200ms'], 'wall'):5.2f} s   bare {med(got['bare-200ms'], 'wall'):5.2f} s"
         f"   ratio {ratio:4.2f}x (per round: "
-        + ", ".join(f"{a['wall'] / b['wall']:.2f}" for a, b in zip(got["200ms"], got["bare-200ms"]))
+        + ", ".join(
+            f"{a['wall'] / b['wall']:.2f}"
+            for a, b in zip(got["200ms"], got["bare-200ms"], strict=True)
+        )
         + ")"
     )
     fault = med(got["200ms-500s"], "wall") / med(got["200ms"], "wall")
