@@ -158,26 +158,30 @@ class RayExecutor:
         self._owns_connection = True
 
     def _worker_count(self) -> int:
+        """``-X workers``, or as many as the cluster holds (at most ``--concurrency``).
+
+        Raises:
+            ConfigError: the cluster cannot hold them (their actors would wait forever), or
+                there are more workers than requests in flight.
+        """
         opts, concurrency = self._options, self._config.concurrency
-        total = self._ray.cluster_resources()
         kind, each = ("GPU", opts.num_gpus_per_worker)
         if not each:
             kind, each = ("CPU", opts.num_cpus_per_worker)
-        have = float(total.get(kind, 0.0))
+        have = float(self._ray.cluster_resources().get(kind, 0.0))
         fits = int(have // each) if each else concurrency
-        if opts.workers is None:
-            return max(1, min(fits, concurrency))
-        if opts.workers > fits:
+        workers = opts.workers or max(1, min(fits, concurrency))
+        if workers > fits:
             raise ConfigError(
-                f"-X workers={opts.workers} needs {opts.workers * each:g} {kind}s; the Ray "
-                f"cluster has {have:g} (fewer workers, or less per worker)"
+                f"{workers} ray worker(s) need {workers * each:g} {kind}s; the Ray cluster has "
+                f"{have:g} (fewer workers, or less per worker: -X num_{kind.lower()}s_per_worker)"
             )
-        if opts.workers > concurrency:
+        if workers > concurrency:
             raise ConfigError(
-                f"-X workers={opts.workers} needs --concurrency {opts.workers} or more "
+                f"-X workers={workers} needs --concurrency {workers} or more "
                 "(each worker runs at least one request at a time)"
             )
-        return opts.workers
+        return workers
 
     def _spawn(self, share: int) -> Any:
         opts, config = self._options, self._config

@@ -37,7 +37,7 @@ from support.scripted_server import first_user, reply, scripted_server
 from evalkit.cli import main
 from evalkit.config import RunConfig
 from evalkit.engine.run import run
-from evalkit.errors import BackendError
+from evalkit.errors import BackendError, ConfigError
 from evalkit.executors.ray import WORKER_NAME
 
 ray = pytest.importorskip(
@@ -189,7 +189,6 @@ def test_scripted_server_runs_match_the_local_executor(cluster: str, tmp_path: P
 def test_llamacpp_workers_give_the_local_answers(cluster: str, tmp_path: Path) -> None:
     pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (evalkit[llamacpp])")
     from evalkit.backends.local_models import resolve_local_model
-    from evalkit.errors import ConfigError
 
     try:
         resolve_local_model("smollm2-135m")
@@ -211,6 +210,23 @@ def test_llamacpp_workers_give_the_local_answers(cluster: str, tmp_path: Path) -
 
 
 # --- failures -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"workers": "3"}, r"3 ray worker\(s\) need 3 CPUs; the Ray cluster has 2"),
+        ({"num_gpus_per_worker": "1"}, r"1 ray worker\(s\) need 1 GPUs; the Ray cluster has 0"),
+        ({"workers": "4", "num_cpus_per_worker": "0.5"}, "needs --concurrency 4 or more"),
+    ],
+)
+def test_workers_the_cluster_cannot_hold_are_refused(
+    cluster: str, tmp_path: Path, args: dict[str, str], message: str
+) -> None:
+    config = on_ray(sums_config(tmp_path, concurrency=2), tmp_path / "ray")
+    with pytest.raises(ConfigError, match=message):
+        run(config.model_copy(update={"executor_args": args}))
+    assert not (tmp_path / "ray").exists()
 
 
 def test_a_model_the_workers_cannot_build_is_a_one_line_error(
