@@ -75,6 +75,7 @@ def _why(exc: BaseException) -> str:
 
 
 def _read_jsonl(path: Path) -> Iterator[Row]:
+    keys: dict[str, str] = {}  # one string per field name, not one per row (100,000 rows)
     with gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb") as fh:
         for lineno, raw in enumerate(fh, 1):
             if not raw.strip():
@@ -85,7 +86,7 @@ def _read_jsonl(path: Path) -> Iterator[Row]:
                 raise DataError(f"{path}:{lineno}: not valid UTF-8 JSON ({_why(exc)})") from None
             if not isinstance(row, dict):
                 raise DataError(f"{path}:{lineno}: expected a JSON object per line")
-            yield row
+            yield {keys.setdefault(k, k): v for k, v in row.items()}
 
 
 def _read_csv(path: Path, columns: list[str] | None) -> Iterator[Row]:
@@ -324,7 +325,7 @@ def field_adapter(task: TaskDef) -> Adapter:
         return Sample(
             id=_text(row, fields.id) if fields.id else row_id(row),
             index=index,
-            data=dict(row),
+            data=row if isinstance(row, dict) else dict(row),  # rows are not changed: shared
             target=_text(row, fields.target).strip(),
             choices=row_choices(row, fields.choices),
             metadata={m: row[m] for m in fields.metadata},
