@@ -27,7 +27,7 @@ from evalkit.task.data import (
     subset,
     to_samples,
 )
-from evalkit.task.prompts import LABELS, build_request
+from evalkit.task.prompts import LABELS, ShotCache, build_request
 from evalkit.task.spec import ResolvedTask, find_task, resolve
 from evalkit.types import GenerateParams, Request, Sample
 
@@ -207,10 +207,11 @@ def plan_task(ref: TaskRef, config: RunConfig) -> TaskPlan:
     if generator is not None:  # synthetic rows are fitted to the evaluated model (longctx)
         samples, requests = generator.fit(task, samples, config)
     else:
+        shot_cache: ShotCache = {}
         for sample in samples:
             shots = _shots_for(task, sample, pool, by_group, config.seed)
             used.update(s.id for s in shots)
-            requests.append(build_request(task, sample, shots))
+            requests.append(build_request(task, sample, shots, shot_cache=shot_cache))
     if config.epochs > 1:  # every sample asked epochs times; each epoch its own seed
         epochs = range(config.epochs)
         samples = [s for s in samples for _ in epochs]

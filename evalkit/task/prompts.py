@@ -33,7 +33,7 @@ import jinja2
 from evalkit.errors import TaskSpecError
 from evalkit.task.spec import ResolvedTask
 from evalkit.task.template_env import BoundedSandbox, render_bounded
-from evalkit.types import Message, Request, Sample
+from evalkit.types import Message, Request, Role, Sample
 
 LABELS = tuple(string.ascii_uppercase)
 _TOKEN = secrets.token_hex(8)
@@ -130,8 +130,34 @@ def render_template(task: ResolvedTask, name: str, sample: Sample) -> str:
         ) from None
 
 
-def build_messages(task: ResolvedTask, sample: Sample, shots: Sequence[Sample]) -> list[Message]:
-    """Render the chat turns for ``sample`` with its few-shot examples."""
+ShotCache = dict[tuple[str, str, str, int], Message]
+"""Few-shot turns already rendered in one plan, by role, template, shot id and index."""
+
+
+def _shot_turn(
+    task: ResolvedTask, role: Role, name: str, shot: Sample, cache: ShotCache | None
+) -> Message:
+    """A few-shot example's turn; rendered once per plan (the same shots precede many samples)."""
+    if cache is None:
+        return Message(role, render_template(task, name, shot))
+    key = (role, name, shot.id, shot.index)
+    turn = cache.get(key)
+    if turn is None:
+        turn = cache[key] = Message(role, render_template(task, name, shot))
+    return turn
+
+
+def build_messages(
+    task: ResolvedTask,
+    sample: Sample,
+    shots: Sequence[Sample],
+    shot_cache: ShotCache | None = None,
+) -> list[Message]:
+    """Render the chat turns for ``sample`` with its few-shot examples.
+
+    ``shot_cache`` (one dict per plan) keeps each example's rendered turns: an example that
+    precedes many samples (MMLU's five per subject) is rendered, and held in memory, once.
+    """
     p = task.typed.prompt
     user_t = p.user_template
     shot_user_t = p.fewshot_user_template or user_t
@@ -143,8 +169,8 @@ def build_messages(task: ResolvedTask, sample: Sample, shots: Sequence[Sample]) 
     if system_t:
         messages.append(Message("system", render_template(task, system_t, sample)))
     for shot in shots:
-        messages.append(Message("user", render_template(task, shot_user_t, shot)))
-        messages.append(Message("assistant", render_template(task, shot_answer_t, shot)))
+        messages.append(_shot_turn(task, "user", shot_user_t, shot, shot_cache))
+        messages.append(_shot_turn(task, "assistant", shot_answer_t, shot, shot_cache))
     messages.append(Message("user", render_template(task, user_t, sample)))
     return messages
 
@@ -165,10 +191,14 @@ def flatten(messages: Sequence[Message], separator: str, turn_separator: str) ->
 
 
 def build_request(
-    task: ResolvedTask, sample: Sample, shots: Sequence[Sample], epoch: int = 0
+    task: ResolvedTask,
+    sample: Sample,
+    shots: Sequence[Sample],
+    epoch: int = 0,
+    shot_cache: ShotCache | None = None,
 ) -> Request:
-    """Render the request for ``sample`` in the task's ``format``."""
-    messages = build_messages(task, sample, shots)
+    """Render the request for ``sample`` in the task's ``format`` (see :func:`build_messages`)."""
+    messages = build_messages(task, sample, shots, shot_cache)
     p = task.typed.prompt
     base = Request(sample.id, task.generation, epoch=epoch, sample_index=sample.index)
     if p.format == "chat":
