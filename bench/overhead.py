@@ -160,6 +160,8 @@ def report(got: dict[str, list[dict[str, Any]]], rows: int) -> None:
           f"   first request {med(got['0ms'], 'ttfr'):5.3f} s after start   "
           f"CPU/request {cpu_req:4.2f} ms   (1-row run: wall {med(got['0ms-1row'], 'wall'):4.2f} s, "
           f"CPU {med(got['0ms-1row'], 'cpu'):4.2f} s)")  # fmt: skip
+    floor = med(got["python"], "wall")
+    print(f"       python -c pass here: {floor:5.3f} s (the interpreter's own start-up)")
     print(
         f"0 ms   bare    wall {med(got['bare-0ms'], 'wall'):5.2f} s   CPU {med(got['bare-0ms'], 'cpu'):4.2f} s"
     )
