@@ -197,7 +197,7 @@ class RunConfig(BaseModel):
     """Where samples run: ``local`` (this process, the default) or ``ray`` (shards on Ray
     workers; see docs/ray.md). Only the driver writes run folders, the same either way."""
     executor_args: dict[str, str] = Field(default_factory=dict)
-    """The executor's ``-X key=value`` options (``ray``: ``workers``, ``num_gpus_per_worker``...)."""
+    """The executor's ``-X key=value`` options (``ray``: ``workers``, ``num_gpus_per_worker``)."""
     ray_address: str | None = None
     """The Ray cluster to use (``auto``, ``HOST:PORT``, ``ray://HOST:PORT``); default: a new
     local one."""
