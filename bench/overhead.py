@@ -21,7 +21,7 @@ warm-up run first), as an installed package runs; a checkout under
 Targets (issue 20): 0 ms wall <= 1.0 s, first request <= 0.25 s after start, <= 1 ms CPU per
 request; 200 ms <= 1.08x the bare client; 10 % 500s <= 1.2x the clean run.
 
-    python bench/overhead.py [--rows 500] [--repeats 3] [--data-dir ../shared/data]
+    python bench/overhead.py [--rows 500] [--repeats 3] [--before OLD_CHECKOUT] [--data-dir DIR]
 """
 
 from __future__ import annotations
@@ -75,11 +75,13 @@ def bare_client(url: str, rows_file: Path, rows: int, concurrency: int) -> None:
     asyncio.run(main())
 
 
-def timed(args: list[str], env: dict[str, str]) -> dict[str, Any]:
+def timed(args: list[str], env: dict[str, str], cwd: Path | None = None) -> dict[str, Any]:
     """Run a process; wall seconds, CPU seconds of that process, start time, exit code."""
     started = time.time()
     t0 = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    proc = subprocess.Popen(
+        args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=cwd
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
     code = os.waitstatus_to_exitcode(status)
@@ -91,10 +93,10 @@ def timed(args: list[str], env: dict[str, str]) -> dict[str, Any]:
 class Bench:
     """Servers, data and the child environment shared by every case."""
 
-    def __init__(self, data_dir: Path, tmp: Path) -> None:
+    def __init__(self, data_dir: Path, tmp: Path, checkout: Path | None = None) -> None:
         from support.server_responders import write_gsm8k_answers
 
-        self.data_dir, self.tmp = data_dir, tmp
+        self.data_dir, self.tmp, self.checkout = data_dir, tmp, checkout
         self.sheet = write_gsm8k_answers(data_dir / "gsm8k" / "test.jsonl", tmp / "ans.jsonl").path
         self.env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         self.env["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
@@ -111,7 +113,8 @@ class Bench:
                             "--model", "openai-compatible/fake-model", "--base-url", handle.base_url,
                             "--tasks", "gsm8k", "--limit", str(rows), "--concurrency", str(CONCURRENCY),
                             "--data-dir", str(self.data_dir), "--no-cache", "--quiet",
-                            "--max-attempts", "12", "--output-dir", str(out)], self.env)  # fmt: skip
+                            "--max-attempts", "12", "--output-dir", str(out)], self.env,
+                           self.checkout)  # fmt: skip
             stats = handle.stats()
         finally:
             handle.stop()
@@ -188,6 +191,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=500)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="another checkout (e.g. a git worktree of an older commit): its evalkit runs every "
+        "case too, interleaved with this one's, and is reported first",
+    )
     parser.add_argument("--bare", metavar="BASE_URL", help=argparse.SUPPRESS)
     default_data = os.environ.get("EVALKIT_DATA_DIR", REPO.parent / "shared" / "data")
     parser.add_argument("--data-dir", type=Path, default=Path(default_data))
@@ -196,12 +205,22 @@ def main() -> None:
         bare_client(args.bare, args.data_dir / "gsm8k" / "test.jsonl", args.rows, CONCURRENCY)
         return
     with tempfile.TemporaryDirectory() as tmp_name:
-        bench = Bench(args.data_dir, Path(tmp_name))
-        bench.evalkit(1)  # warm-up: bytecode written, files in the page cache
-        got: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        tmp = Path(tmp_name)
+        (tmp / "this").mkdir()
+        benches = {"this checkout": Bench(args.data_dir, tmp / "this")}
+        if args.before is not None:
+            (tmp / "before").mkdir()
+            before = Bench(args.data_dir, tmp / "before", args.before.resolve())
+            benches = {f"before ({args.before})": before, **benches}
+        for bench in benches.values():
+            bench.evalkit(1)  # warm-up: bytecode written, files in the page cache
+        got: dict[str, dict[str, list[dict[str, Any]]]] = {k: defaultdict(list) for k in benches}
         for _ in range(args.repeats):
-            one_round(bench, args.rows, got)
-        report(got, args.rows)
+            for name, bench in benches.items():
+                one_round(bench, args.rows, got[name])
+        for name in benches:
+            print(f"== {name}")
+            report(got[name], args.rows)
 
 
 if __name__ == "__main__":
