@@ -174,7 +174,8 @@ class Http1Pool:
     ) -> None:
         self._host, self._port = host, port
         shown = f"[{host}]" if ":" in host else host
-        fixed = {"Host": shown if port == 80 else f"{shown}:{port}", "Accept": "*/*", **headers}
+        host_header = shown if port == 80 else f"{shown}:{port}"
+        fixed = {"Host": host_header, "Accept": "*/*", "User-Agent": "evalkit", **headers}
         self._head = "".join(f"{k}: {v}\r\n" for k, v in fixed.items()).encode("latin-1")
         self._connect_timeout_s = connect_timeout_s
         self._max_bytes = max_bytes
