@@ -25,7 +25,7 @@ class RayOptions:
             CPUs (or GPUs, with ``num_gpus_per_worker``) hold, at most ``--concurrency``.
         num_cpus_per_worker: CPUs Ray reserves for each worker.
         num_gpus_per_worker: GPUs Ray reserves for each worker (local models on GPUs).
-        shard_size: Samples per shard; default: twice what one worker runs at a time.
+        shard_size: Samples per shard; default: half what one worker runs at a time.
         max_restarts: Times Ray restarts a worker that died; its unfinished shards run again on
             the new one. A worker that dies more often fails the run (finished samples stay in
             the run folder for ``--resume latest``).

@@ -10,10 +10,11 @@
   gets its share as its own adaptive limit, so the cluster never has more requests in flight
   than a local run would. A shared counter actor would also bound the total, but at the price
   of a round trip to one actor for every request and one more process whose death stops the
-  run; since the driver keeps every worker fed with work (two shards each), the shares stay in
-  use until the last shards, and each worker still backs off on its own 429s.
-- **Shards.** Each task's remaining samples are cut into shards (``shard_size``, default twice
-  what a worker runs at once) and handed to the least busy worker; the driver appends each
+  run; since the driver keeps every worker fed with work (about four times its share), the
+  shares stay in use until the last shards, and each worker still backs off on its own 429s.
+- **Shards.** Each task's remaining samples are cut into shards (``shard_size``, default half
+  what a worker runs at once) and handed to the least busy worker, whose one pool of its share
+  serves the samples of all its shards in turn; the driver appends each
   shard's results to the task's ``samples.jsonl`` as it lands and finalizes each task's record
   as its last sample lands, exactly as the local executor does. Run folders are the driver's.
 - **Failures.** A worker whose process dies is restarted by Ray (``max_restarts``, default 2)
@@ -38,7 +39,13 @@ from evalkit.engine.cache import default_cache_dir
 from evalkit.errors import BackendError, BackendUnavailable, ConfigError, EvalkitError
 from evalkit.executors.options import RayOptions, parse_ray_options
 from evalkit.executors.proxy import WorkersBackend
-from evalkit.executors.shards import Shard, cut_shards, default_shard_size, split_budget
+from evalkit.executors.shards import (
+    Shard,
+    cut_shards,
+    default_shard_size,
+    shards_in_flight,
+    split_budget,
+)
 from evalkit.executors.worker import ShardWorker, WorkerInfo, worker_plan
 
 if TYPE_CHECKING:
@@ -52,8 +59,6 @@ if TYPE_CHECKING:
 INSTALL_HINT = "the ray executor needs Ray: pip install 'evalkit[ray]'"
 WORKER_NAME = "evalkit-worker"
 """Workers are named ``evalkit-worker-<run token>-<n>`` (``ray list actors`` shows them)."""
-SHARDS_IN_FLIGHT = 2
-"""Shards each worker holds at once: one running, one ready, so it never waits for work."""
 
 
 def import_ray() -> Any:
@@ -222,13 +227,15 @@ class RayExecutor:
             if id(run) not in plans:
                 key = f"{len(plans)}:{run.label}"
                 plans[id(run)] = (key, self._ray.put(worker_plan(run.plan)))
-        queue = deque(cut_shards(items, self._shard_size()))
+        size, capacity = self._shard_size()
+        window = shards_in_flight(capacity, size)
+        queue = deque(cut_shards(items, size))
         busy = [0] * len(self.workers)
         flying: dict[asyncio.Future[Any], tuple[int, Shard[TaskRun]]] = {}
         self._idle = False
         try:
             while queue or flying:
-                while queue and min(busy) < SHARDS_IN_FLIGHT:
+                while queue and min(busy) < window:
                     slot = busy.index(min(busy))
                     shard = queue.popleft()
                     key, plan = plans[id(shard.tag)]
@@ -247,12 +254,12 @@ class RayExecutor:
             for future in flying:
                 future.cancel()
 
-    def _shard_size(self) -> int:
-        if self._options.shard_size is not None:
-            return self._options.shard_size
+    def _shard_size(self) -> tuple[int, int]:
+        """The shard size, and what one worker runs at once."""
         cap = self.infos[0].capabilities.max_concurrency if self.infos else None
         share = self._config.concurrency // max(1, len(self.workers))
-        return default_shard_size(min(share, cap) if cap else share)
+        capacity = min(share, cap) if cap else share
+        return self._options.shard_size or default_shard_size(capacity), capacity
 
     async def _get(self, ref: Any, slot: int) -> Any:
         """What worker ``slot`` returned, or its failure as one line."""

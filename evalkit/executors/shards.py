@@ -8,6 +8,7 @@ runs (each task's own order kept), so every task advances from the start.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -73,9 +74,26 @@ def split_budget(total: int, workers: int) -> list[int]:
 
 
 def default_shard_size(capacity: int) -> int:
-    """Twice what a worker runs at once: with two shards in flight it never waits for work.
+    """Half of what a worker runs at once (at least one sample).
+
+    Small shards keep a slow sample from holding much work back, and keep the shares even at
+    the end of a run; each shard costs one round trip to the worker.
 
     >>> default_shard_size(16), default_shard_size(1)
-    (32, 2)
+    (8, 1)
     """
-    return max(1, 2 * capacity)
+    return max(1, math.ceil(capacity / 2))
+
+
+def shards_in_flight(capacity: int, size: int) -> int:
+    """How many shards the driver keeps at a worker: about four times what it runs at once.
+
+    A shard is returned when its slowest sample is done, so a worker needs more work at hand
+    than it runs: on a shared machine, requests that stall for a second (a connection retried)
+    would otherwise leave its slots idle until the stalled shard comes back. Two at least, so
+    that a worker never waits for the driver between shards.
+
+    >>> shards_in_flight(16, 8), shards_in_flight(1, 1), shards_in_flight(4, 64)
+    (8, 4, 2)
+    """
+    return max(2, math.ceil(4 * capacity / size))

@@ -22,7 +22,7 @@ from evalkit.backends import Backend, BackendIdentity, Capabilities
 from evalkit.config import RunConfig
 from evalkit.engine.cache import ResponseCache
 from evalkit.engine.limiter import AdaptiveLimiter
-from evalkit.engine.pipeline import Engine, pipeline
+from evalkit.engine.pipeline import Engine, process_sample
 from evalkit.engine.run import Shared, build_engine, judge_caller, make_backend
 from evalkit.types import Request, Sample, SampleResult
 
@@ -60,6 +60,10 @@ class _Loaded:
     backends: list[Backend]
     cache: ResponseCache | None
     shared: Shared
+    consumers: list[asyncio.Task[None]]
+
+
+_Work = tuple[Engine, Sample, Request, "asyncio.Future[SampleResult]"]
 
 
 class ShardWorker:
@@ -78,6 +82,7 @@ class ShardWorker:
         self._loaded: _Loaded | None = None
         self._engines: dict[str, Engine] = {}
         self._lock = asyncio.Lock()
+        self._queue: asyncio.Queue[_Work] = asyncio.Queue()
 
     async def start(self) -> WorkerInfo:
         """Build the backends (loading a local model once) and check they can answer."""
@@ -98,10 +103,29 @@ class ShardWorker:
     async def _load(self) -> _Loaded:
         async with self._lock:
             if self._loaded is None:
-                self._loaded = self._build()  # a worker serves nothing else while it loads
-                for backend in self._loaded.backends:
+                loaded = self._build()  # a worker serves nothing else while it loads
+                for backend in loaded.backends:
                     await backend.preflight()
+                cap = loaded.shared.backend.capabilities.max_concurrency
+                count = min(self._config.concurrency, cap or self._config.concurrency)
+                loaded.consumers = [asyncio.create_task(self._consume()) for _ in range(count)]
+                self._loaded = loaded
             return self._loaded
+
+    async def _consume(self) -> None:
+        """One of the worker's fixed pool: samples of every shard, in the order they came."""
+        while True:
+            engine, sample, request, future = await self._queue.get()
+            if future.done():  # its shard was given up
+                continue
+            try:
+                result = await process_sample(sample, request, engine)
+            except Exception as exc:  # a bug: its shard fails with it
+                if not future.done():
+                    future.set_exception(exc)
+            else:
+                if not future.done():  # not given up meanwhile
+                    future.set_result(result)
 
     def _build(self) -> _Loaded:
         config = self._config
@@ -117,12 +141,16 @@ class ShardWorker:
             cache = ResponseCache(config.cache_dir)
         shared = Shared(config, backend, cache, AdaptiveLimiter(config.concurrency))
         shared.judge = judge_caller(config, judge, cache)
-        return _Loaded(backends, cache, shared)
+        return _Loaded(backends, cache, shared, [])
 
     async def run_shard(
         self, task: str, plan: TaskPlan, pairs: tuple[tuple[Sample, Request], ...]
     ) -> list[SampleResult]:
-        """Solve and score one shard's samples; return their results (in finishing order).
+        """Solve and score one shard's samples; return their results (in the shard's order).
+
+        The samples join the worker's one queue, served by a fixed pool of its share of the
+        budget (as the local pipeline serves one stream): while one shard waits for its slowest
+        sample, the pool is already busy with the next shards.
 
         Args:
             task: The task's key in this run (its engine is built once per worker).
@@ -134,10 +162,16 @@ class ShardWorker:
         if engine is None:
             engine, _ = build_engine(plan, loaded.shared)
             engine = self._engines.setdefault(task, engine)
-        results: list[SampleResult] = []
-        items = [(task, engine, sample, request) for sample, request in pairs]
-        await pipeline(items, self._config.concurrency, lambda _, r: results.append(r))
-        return results
+        loop = asyncio.get_running_loop()
+        futures: list[asyncio.Future[SampleResult]] = []
+        for sample, request in pairs:
+            futures.append(loop.create_future())
+            self._queue.put_nowait((engine, sample, request, futures[-1]))
+        try:
+            return list(await asyncio.gather(*futures))
+        finally:
+            for future in futures:
+                future.cancel()  # a failed or cancelled shard leaves nothing queued behind
 
     async def pid(self) -> int:
         """This worker's process id."""
@@ -148,6 +182,9 @@ class ShardWorker:
         loaded, self._loaded = self._loaded, None
         if loaded is None:
             return
+        for consumer in loaded.consumers:
+            consumer.cancel()
+        await asyncio.gather(*loaded.consumers, return_exceptions=True)
         for backend in loaded.backends:
             await backend.aclose()
         if loaded.cache is not None:

@@ -24,7 +24,12 @@ from evalkit.engine.run import run
 from evalkit.errors import ConfigError, UnknownNameError
 from evalkit.executors import EXECUTORS
 from evalkit.executors.options import RayOptions, parse_ray_options
-from evalkit.executors.shards import cut_shards, default_shard_size, split_budget
+from evalkit.executors.shards import (
+    cut_shards,
+    default_shard_size,
+    shards_in_flight,
+    split_budget,
+)
 from evalkit.executors.worker import ShardWorker, worker_plan
 from evalkit.records.lines import sample_line
 from evalkit.task.plan import plan_task
@@ -60,8 +65,13 @@ def test_a_budget_smaller_than_the_workers_is_refused() -> None:
         split_budget(2, 3)
 
 
-def test_default_shard_is_twice_what_a_worker_runs_at_once() -> None:
-    assert [default_shard_size(c) for c in (1, 4, 16)] == [2, 8, 32]
+def test_default_shards_are_small_and_a_worker_holds_about_four_times_its_share() -> None:
+    assert [default_shard_size(c) for c in (1, 4, 16, 15)] == [1, 2, 8, 8]
+    for capacity in (1, 2, 16, 32):
+        size = default_shard_size(capacity)
+        held = shards_in_flight(capacity, size) * size
+        assert 4 * capacity <= held < 4 * capacity + size
+    assert shards_in_flight(4, 100) == 2  # big shards: still one ready while one runs
 
 
 # --- options --------------------------------------------------------------------------------------
