@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -31,11 +32,13 @@ from executor_runs import (
     question_number,
     record,
     sums_answer,
+    verdicts,
 )
 from support.scripted_server import first_user, reply, scripted_server
 
 from evalkit.cli import main
 from evalkit.config import RunConfig
+from evalkit.engine.rescore import rescore
 from evalkit.engine.run import run
 from evalkit.errors import BackendError, ConfigError
 from evalkit.executors.ray import WORKER_NAME
@@ -183,6 +186,51 @@ def test_scripted_server_runs_match_the_local_executor(cluster: str, tmp_path: P
         assert len(s.bodies) - asked == ROWS  # each sample asked once
     assert_same_results(local.run_dir, remote.run_dir)
     assert 0 < record(local.run_dir)["metrics"]["flexible"]["mean"] < 1
+
+
+def test_judged_runs_match_and_the_workers_fill_the_one_cache(cluster: str, tmp_path: Path) -> None:
+    answers = {"17 times 23": "391", "1234 plus 4321": "5555", "2 to the power 12": "4000"}
+
+    def model(body: dict[str, Any]) -> dict[str, Any]:
+        question = first_user(body)
+        return reply(next((f"It is {v}." for k, v in answers.items() if k in question), "No idea."))
+
+    def judge(body: dict[str, Any]) -> dict[str, Any]:
+        prompt = body["messages"][0]["content"]
+        reference = re.search(r"\[Reference answer\]\n(.*?)\n", prompt)
+        assert reference is not None
+        return reply("GRADE: " + ("C" if f"It is {reference.group(1)}." in prompt else "I"))
+
+    with scripted_server(model) as m, scripted_server(judge) as j:
+        config = RunConfig(
+            model="openai-compatible/m",
+            base_url=m.url,
+            judge="openai-compatible/judge",
+            judge_args={"base_url": j.url},
+            tasks=("judged_toy",),
+            data_dir=FIXTURES / "data",
+            tasks_dir=(FIXTURES / "tasks",),
+            output_dir=tmp_path / "local",
+            cache_dir=tmp_path / "local-cache",
+        )
+        local = run(config)[0]
+        remote = run(
+            on_ray(config, tmp_path / "ray").model_copy(update={"cache_dir": tmp_path / "c"})
+        )[0]
+        asked = (len(m.bodies), len(j.bodies))
+        again = run(
+            config.model_copy(
+                update={"output_dir": tmp_path / "again", "cache_dir": tmp_path / "c"}
+            )
+        )[0]
+        rescore(remote.run_dir)
+        assert (len(m.bodies), len(j.bodies)) == asked  # all from the cache the workers wrote
+    assert_same_results(local.run_dir, remote.run_dir)
+    cached = verdicts(again.run_dir)
+    assert {line["attempts"] for line in cached.values()} == {0}  # answered by the cache
+    assert {k: {**v, "attempts": 1} for k, v in cached.items()} == verdicts(local.run_dir)
+    assert record(remote.run_dir)["judge"] == record(local.run_dir)["judge"]
+    assert record(remote.run_dir)["metrics"]["accuracy"]["mean"] == 0.5
 
 
 @pytest.mark.slow
