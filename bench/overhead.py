@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -118,7 +119,7 @@ class Bench:
             stats = handle.stats()
         finally:
             handle.stop()
-        result["ttfr"] = (stats["first_post_at"] or float("nan")) - result["start"]
+        result.update(phases(result, stats))
         (run_dir,) = out.iterdir()
         lines = [json.loads(x) for x in (run_dir / "samples.jsonl").read_text().splitlines()]
         ids = Counter(ln["id"] for ln in lines)
@@ -131,10 +132,17 @@ class Bench:
 
         handle = start_server_process(responder="gsm8k", answers=self.sheet, latency_ms=latency_ms)
         try:
-            return timed([sys.executable, __file__, "--bare", handle.base_url, "--rows", str(rows),
-                          "--data-dir", str(self.data_dir)], self.env)  # fmt: skip
+            result = timed([sys.executable, __file__, "--bare", handle.base_url, "--rows", str(rows),
+                            "--data-dir", str(self.data_dir)], self.env)  # fmt: skip
+            return {**result, **phases(result, handle.stats())}
         finally:
             handle.stop()
+
+
+def phases(result: dict[str, Any], stats: dict[str, Any]) -> dict[str, float]:
+    """Time to the first POST, and from it to the last answer (the requests' own span)."""
+    first, last = stats["first_post_at"] or math.nan, stats["last_end_at"] or math.nan
+    return {"ttfr": first - result["start"], "span": last - first}
 
 
 def one_round(bench: Bench, rows: int, got: dict[str, list[dict[str, Any]]]) -> None:
@@ -178,6 +186,10 @@ def report(got: dict[str, list[dict[str, Any]]], rows: int) -> None:
         )
         + ")"
     )
+    print(f"       first request after start: evalkit {med(got['200ms'], 'ttfr'):5.3f} s (its "
+          f"GET /models preflight waits the server's latency too), bare "
+          f"{med(got['bare-200ms'], 'ttfr'):5.3f} s; first request to last answer: evalkit "
+          f"{med(got['200ms'], 'span'):5.2f} s, bare {med(got['bare-200ms'], 'span'):5.2f} s")  # fmt: skip
     fault = med(got["200ms-500s"], "wall") / med(got["200ms"], "wall")
     once = all(r["once"] and r["errors"] == 0 and r["code"] == 0 for r in got["200ms-500s"])
     print(f"200 ms + 10% HTTP 500: wall {med(got['200ms-500s'], 'wall'):5.2f} s   {fault:4.2f}x the clean run"
