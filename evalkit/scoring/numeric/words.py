@@ -15,19 +15,13 @@ from __future__ import annotations
 
 import re
 
+from evalkit.scoring.number_words import MAGNITUDES
+from evalkit.scoring.number_words import TENS as _TENS
+from evalkit.scoring.number_words import UNITS as _UNITS
+
 __all__ = ["words_to_digits"]
 
-_UNITS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
-    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
-    "nineteen": 19,
-}  # fmt: skip
-_TENS = {
-    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
-    "eighty": 80, "ninety": 90,
-}  # fmt: skip
-_SCALES = {"thousand": 10**3, "million": 10**6, "billion": 10**9}
+_SCALES = {k: v for k, v in MAGNITUDES.items() if k != "trillion"}
 _WORD = "|".join(sorted([*_UNITS, *_TENS, "hundred", *_SCALES], key=len, reverse=True))
 # Words joined by one blank or a hyphen; "and" only after a hundred or a magnitude word.
 # A count in digits may lead a hundred or a magnitude word: "2 thousand 5 hundred", "5 hundred".
