@@ -1,0 +1,7 @@
+"""``python -m evalkit.cli``: the console script."""
+
+import sys
+
+from evalkit.cli import main
+
+sys.exit(main())
