@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from support.openai_server import ServerOptions
-from test_reliability_kill import RecordingServer, serve_in_thread, write_task
+from support.recording_server import RecordingServer, serve_in_thread, write_task
 
 from evalkit.cli import main
 from evalkit.engine.cache import CACHE_FILE

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_reliability_kill import write_task
+from support.recording_server import write_task
 
 from evalkit.records.io import read_record, read_samples
 

@@ -10,7 +10,7 @@ from evalkit.config import RunConfig, TaskRef
 from evalkit.errors import TaskSpecError
 from evalkit.task.plan import plan_task
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).parents[1] / "golden"
 
 
 def rendered(task: str, data_dir: Path, **task_args: str):
@@ -67,7 +67,7 @@ def copy_gsm8k(tmp_path: Path) -> Path:
     """Copy the packaged gsm8k task folder, to break one of its templates in a test."""
     task_dir = tmp_path / "gsm8k"
     task_dir.mkdir()
-    for f in (Path(__file__).parent.parent / "tasks" / "gsm8k").iterdir():
+    for f in (Path(__file__).parents[2] / "tasks" / "gsm8k").iterdir():
         if f.is_file():
             (task_dir / f.name).write_bytes(f.read_bytes())
     return task_dir

@@ -22,8 +22,8 @@ from evalkit.task.data import load_adapter
 from evalkit.task.plan import plan_task
 from evalkit.task.spec import find_task
 
-GOLDEN = Path(__file__).parent / "golden"
-EXAM = Path(__file__).parent / "fixtures" / "exam"
+GOLDEN = Path(__file__).parents[1] / "golden"
+EXAM = Path(__file__).parents[1] / "fixtures" / "exam"
 
 # Invented fixture questions (tests/fixtures/data/mmlu) → the answer the fake model gives.
 MMLU_KEY = {

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from test_reliability_kill import write_task
+from support.recording_server import write_task
 
 from evalkit.cli import main
 from evalkit.records.io import read_record, read_samples
@@ -318,7 +318,7 @@ def test_two_routes_on_one_server_never_share_cached_answers(capsys, root, tmp_p
     assert answers == [{"route-a"}, {"route-b"}]
 
 
-EXAM = Path(__file__).parent / "fixtures" / "exam"
+EXAM = Path(__file__).parents[1] / "fixtures" / "exam"
 BAD_LOGPROBS = {
     "top-not-a-list": {"top_logprobs": 5},
     "logprob-text": {"top_logprobs": [{"token": "A", "logprob": "-0.1"}]},

@@ -23,16 +23,10 @@ from typing import Any
 
 import pytest
 from support.openai_server import ServerOptions
+from support.recording_server import RecordingServer, serve_in_thread, write_task
 from support.server_faults import FaultPlan
 from support.server_http import HttpRequest
-from test_reliability_kill import (
-    HANG_GUARD_S,
-    KILLER,
-    RecordingServer,
-    launch,
-    serve_in_thread,
-    write_task,
-)
+from test_reliability_kill import HANG_GUARD_S, KILLER, launch
 
 from evalkit.cli import main
 from evalkit.config import RunConfig

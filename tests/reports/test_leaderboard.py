@@ -17,7 +17,7 @@ from support.synthetic_runs import sample_lines, write_run
 from evalkit.cli import main
 from evalkit.reports.leaderboard import TEMPLATE, build, is_current, render, version_key, write
 
-GOLDEN = Path(__file__).parent / "golden" / "leaderboard.md"
+GOLDEN = Path(__file__).parents[1] / "golden" / "leaderboard.md"
 LINES = sample_lines([1.0, 0.0, 1.0])  # samples.jsonl content does not matter to the page
 
 
