@@ -30,6 +30,8 @@ from typing import Any
 from evalkit.errors import ConfigError
 
 FIELDS_WITH_PATHS = ("data_dir", "tasks_dir", "output_dir", "cache_dir", "baseline_run")
+TABLE_FIELDS = ("model_args", "task_args", "judge_args", "executor_args")
+"""Fields written as TOML tables (``[task_args]``); flags merge into them key by key."""
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -66,6 +68,8 @@ def loads(text: str, name: str) -> dict[str, Any]:
             from evalkit.registry import suggest
 
             raise ConfigError(f"--config {name}: unknown key '{key}'.{suggest(key, sorted(known))}")
+        if key in TABLE_FIELDS and not isinstance(fields[key], dict):
+            raise ConfigError(f"--config {name}: '{key}' must be a table ([{key}], key = value)")
     return fields
 
 

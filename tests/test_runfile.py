@@ -46,6 +46,8 @@ def test_bad_run_files_are_one_line_errors(tmp_path, capsys):
         "broken.toml": ('model = "mock/echo\n', "not valid TOML"),
         "notasks.toml": ('model = "mock/echo"\n', "--tasks is missing"),
         "badvalue.toml": ('model = "mock/echo"\ntasks = ["echo_exact"]\nconcurrency = 0\n', "invalid --concurrency"),
+        "argsstring.toml": ('model = "mock/echo"\ntasks = ["echo_exact"]\ntask_args = "n_shot=1"\n', "'task_args' must be a table"),
+        "argslist.toml": ('model = "mock/echo"\ntasks = ["echo_exact"]\nmodel_args = []\n', "'model_args' must be a table"),
     }
     for name, (text, message) in cases.items():
         (tmp_path / name).write_text(text)
