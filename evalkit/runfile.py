@@ -73,6 +73,23 @@ def loads(text: str, name: str) -> dict[str, Any]:
     return fields
 
 
+def with_absolute_paths(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """``fields`` with relative folders made absolute (from the working directory).
+
+    A printed run file is read with its paths relative to its own folder (:func:`load`), so
+    ``--print-config`` writes them absolute: the file run from anywhere writes where the
+    invocation would have.
+    """
+    out = dict(fields)
+    for key in FIELDS_WITH_PATHS:
+        value = out.get(key)
+        if isinstance(value, str):
+            out[key] = str(Path(value).resolve())
+        elif isinstance(value, list):
+            out[key] = [str(Path(v).resolve()) for v in value]
+    return out
+
+
 def _value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"

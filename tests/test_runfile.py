@@ -56,3 +56,16 @@ def test_bad_run_files_are_one_line_errors(tmp_path, capsys):
         assert message in err and len(err.strip().splitlines()) == 1, (name, err)
     assert main(["run", "--config", str(tmp_path / "absent.toml")]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_a_printed_config_keeps_relative_folders_where_they_were(tmp_path, fixture_data, fixture_tasks, capsys, monkeypatch):
+    (tmp_path / "work").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    assert main(["run", "--model", "mock/echo", "--tasks", "echo_exact", "--limit", "1", "--data-dir", str(fixture_data),
+                 "--tasks-dir", str(fixture_tasks), "--cache-dir", "cache", "--print-config"]) == 0
+    (tmp_path / "elsewhere" / "run.toml").write_text(capsys.readouterr().out)
+    assert main(["run", "--config", str(tmp_path / "elsewhere" / "run.toml"), "--quiet"]) == 0
+    capsys.readouterr()
+    assert len(list((tmp_path / "work" / "results" / "runs").iterdir())) == 1  # the default folder, as run
+    assert not (tmp_path / "elsewhere" / "results").exists()

@@ -219,9 +219,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise ConfigError("--tasks is empty: name at least one task (see 'evalkit list tasks')")
     if args.print_config:
         from evalkit.records.io import recorded_config
-        from evalkit.runfile import dumps
+        from evalkit.runfile import dumps, with_absolute_paths
 
-        sys.stdout.write(dumps(recorded_config(config)))
+        sys.stdout.write(dumps(with_absolute_paths(recorded_config(config))))
         return EXIT_OK
     outcomes = run(config, display=make_display(args.quiet), resume=args.resume)
     if not args.quiet or args.format:
