@@ -114,6 +114,11 @@ def _check_solver(plan: TaskPlan, backend: Backend, tools: dict[str, Tool]) -> N
         raise ConfigError(f"task '{plan.task.label}': max_turns must be at least 1")
     if not plan.requests[0].is_chat:
         raise ConfigError(f"task '{plan.task.label}': the tool loop needs chat prompts")
+    if plan.task.typed.solver.protocol == "internlm" and "python" not in tools:
+        raise ConfigError(
+            f"task '{plan.task.label}': -T protocol=internlm calls only the python interpreter: "
+            "add -T tools=python, or use -T protocol=fenced"
+        )
     ident = backend.identity
     if plan.task.typed.solver.protocol == "native" and not backend.capabilities.tools:
         raise ConfigError(

@@ -159,6 +159,7 @@ def test_native_tools_on_a_backend_without_them_fail_before_any_request(tmp_path
         (["-T", "protocol=smoke"], "unknown protocol 'smoke'"),
         (["-T", "max_turns=0"], "max_turns must be at least 1"),
         (["-T", "format=text"], "the tool loop needs chat prompts"),
+        (["-T", "protocol=internlm"], "protocol=internlm calls only the python interpreter"),
     ],
 )
 def test_bad_tool_loop_settings_are_one_line_errors(tmp_path, fixture_data, fixture_tasks, capsys, args, message):
