@@ -81,8 +81,11 @@ def main() -> None:
     out, err = capture_file(1, "/tmp/.cell_stdout"), capture_file(2, "/tmp/.cell_stderr")
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large write fails; the session lives
     namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
+    driver = os.getpid()
     for line in requests:
         error = run_cell(json.loads(line)["code"], namespace)
+        if os.getpid() != driver:  # a copy forked by the cell: only the driver answers
+            os._exit(0)
         sys.stdout.flush()
         sys.stderr.flush()
         stdout, cut_out = drain(out, cap)

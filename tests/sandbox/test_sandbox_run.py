@@ -180,6 +180,14 @@ def test_session_whose_interpreter_exits_is_dead(available: None) -> None:
     assert after.killed == "session_dead"
 
 
+def test_a_forked_copy_of_the_interpreter_never_answers_for_the_session(available: None) -> None:
+    # The child returns from the cell into the driver's loop; were it to answer too, every later
+    # call would read the answer meant for an earlier one.
+    forked, after, last = session_calls(["import os\npid = os.fork()", "print('second')", "print(3)"])
+    assert forked.ok
+    assert after.stdout == "second\n" and last.stdout == "3\n"
+
+
 def test_session_stdin_is_empty(available: None) -> None:
     (result,) = session_calls([textwrap.dedent("import sys\nprint(repr(sys.stdin.read()))")])
     assert result.stdout == "''\n"
