@@ -178,3 +178,14 @@ def test_subprocess_bad_input_has_no_traceback(tmp_path):
 def test_list_tasks(capsys):
     code, out, _ = run_cli(capsys, "list", "tasks")
     assert code == 0 and out.startswith("gsm8k") or "\ngsm8k" in out
+
+
+def test_table_by_a_breakdown_the_runs_do_not_have_is_a_one_line_error(capsys, base_args):
+    code, out, _ = run_cli(capsys, "run", "--model", "mock/echo", "--tasks", "mmlu", "--limit", "4", *base_args)
+    assert code == 0
+    run_dir = out.strip()
+    code, out, _ = run_cli(capsys, "table", run_dir, "--by", "subject", "--format", "json")
+    assert code == 0 and {row["subject"] for row in json.loads(out)}
+    code, out, err = run_cli(capsys, "table", run_dir, "--by", "subjet")
+    assert code == 2 and out == ""
+    assert "no breakdown 'subjet'" in err and "subject" in err and len(err.strip().splitlines()) == 1

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
+from evalkit.errors import ConfigError
 from evalkit.records.io import RunRecord, read_record
 from evalkit.reports.units import format_score
 
@@ -83,11 +84,20 @@ def group_rows(record: RunRecord, run_dir: Path, by: str) -> list[dict[str, Any]
 
 
 def build_table(run_dirs: Sequence[Path], by: str | None = None) -> pd.DataFrame:
-    """Load the runs and return their table (one row per run, or per group with ``by``)."""
+    """Load the runs and return their table (one row per run, or per group with ``by``).
+
+    Raises:
+        ConfigError: ``by`` names a breakdown none of the runs has.
+    """
     rows: list[dict[str, Any]] = []
+    found: set[str] = set()
     for run_dir in run_dirs:
         record = read_record(run_dir)
         rows.extend(group_rows(record, run_dir, by) if by else [run_row(record, run_dir)])
+        found |= set(record.groups) | {k.split("/", 1)[0] for k in record.metrics if "/" in k}
+    if by and not rows and run_dirs:
+        known = ", ".join(sorted(found)) or "none"
+        raise ConfigError(f"--by: no breakdown '{by}' in these runs (breakdowns: {known})")
     return pd.DataFrame(rows)
 
 
