@@ -36,6 +36,8 @@ def _metric_cells(metrics: Mapping[str, Any], primary: str) -> dict[str, Any]:
         cells[key] = m.get("mean")
         cells[f"{key}_ci_low"] = m.get("ci_low")
         cells[f"{key}_ci_high"] = m.get("ci_high")
+        if "std" in m:  # the spread over epochs (``<metric>:epochs``): shown as mean ± std
+            cells[f"{key}_std"] = m["std"]
     return cells
 
 
@@ -119,7 +121,7 @@ def to_markdown(df: pd.DataFrame) -> str:
 def _columns(df: pd.DataFrame) -> tuple[list[str], list[str]]:
     """The table's plain columns and its metric columns (those with a CI)."""
     metric_cols = [c for c in df.columns if f"{c}_ci_low" in df.columns]
-    ci = ("_ci_low", "_ci_high")
+    ci = ("_ci_low", "_ci_high", "_std")
     plain = [c for c in df.columns if c not in metric_cols and not c.endswith(ci)]
     return plain, metric_cols
 
@@ -130,6 +132,10 @@ def _cells(df: pd.DataFrame, plain: Sequence[str], metrics: Sequence[str]) -> li
     for rec in df.to_dict(orient="records"):
         cells = ["" if _missing(rec[c]) else str(rec[c]) for c in plain]
         cells += [format_score(rec[c], rec[f"{c}_ci_low"], rec[f"{c}_ci_high"], c) for c in metrics]
+        for n, c in enumerate(metrics, start=len(plain)):
+            std = rec.get(f"{c}_std")
+            if not _missing(std) and not _missing(rec[c]):
+                cells[n] += f" ± {format_score(std, None, None, c)}"
         rows.append(cells)
     return rows
 

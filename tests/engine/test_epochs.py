@@ -56,6 +56,9 @@ def test_epochs_give_majority_vote_pass_at_k_and_spread(tmp_path, fixture_data, 
     assert spread["mean"] == round(1.75 / 3, 6)
     assert spread["std"] == round((((0.75 - 1.75 / 3) ** 2 + 2 * (0.5 - 1.75 / 3) ** 2) / 2) ** 0.5, 6)
     assert record.config["epochs"] == 3
+    assert main(["table", str(run_dir)]) == 0
+    table = capsys.readouterr().out
+    assert "| 58.33 ± 14.43 |" in table  # flexible:epochs, mean ± std over the epochs' means
 
 
 def test_one_epoch_adds_no_epoch_metrics_and_compare_pairs_items(tmp_path, fixture_data, fixture_tasks, capsys):
