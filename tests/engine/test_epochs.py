@@ -70,7 +70,10 @@ def test_one_epoch_adds_no_epoch_metrics_and_compare_pairs_items(tmp_path, fixtu
     assert not any("@" in k or ":epochs" in k for k in read_record(one).metrics)
     assert main(["compare", str(one), str(three), "--format", "json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert json.dumps(report)  # items pair by id, epochs folded (compare's rule)
+    (task,) = report["tasks"]
+    # (id, epoch) pairs: the one-epoch run's 4 items meet epoch 0 of the other (same seed, same
+    # answers); the other epochs have no partner and are counted, not paired.
+    assert task["n"] == 4 and task["candidate_only"] == 8 and task["diff"]["diff"] == 0.0
 
 
 def test_bad_epochs_are_one_line_errors(tmp_path, fixture_data, fixture_tasks, capsys):
