@@ -48,7 +48,8 @@ ray = pytest.importorskip(
 )
 
 ROWS = 24
-HOLD_FROM = 12  # questions 12.. wait at the server until released: shards 0-3 finish first
+HOLD_FROM = 12  # questions 12.. wait at the server until released
+SLOTS = 4  # two workers, two requests in flight each (--concurrency 4)
 RAY_ARGS = {"workers": "2", "shard_size": "3"}
 
 
@@ -303,13 +304,17 @@ def _in_background(fn: Callable[[], Any]) -> Future[Any]:
     return future
 
 
-def all_slots_held(held: HeldServer, output: Path) -> bool:
-    """The first shards are recorded and both workers' two slots wait at the server."""
-    return line_count(output) == HOLD_FROM and held.held == 4
+def all_slots_held(held: HeldServer) -> bool:
+    """Every request slot of both workers waits at the server, so no shard can finish.
+
+    Which shards finished before is up to the workers (Ray runs an async actor's calls in no
+    fixed order); the tests count what was recorded instead of assuming it.
+    """
+    return held.held >= SLOTS
 
 
-def _kill_a_worker_once_held(held: HeldServer, output: Path) -> dict[str, int]:
-    wait_for(lambda: all_slots_held(held, output), "the held shards")
+def _kill_a_worker_once_held(held: HeldServer) -> dict[str, int]:
+    wait_for(lambda: all_slots_held(held), "the held requests")
     pids = worker_pids()
     assert len(pids) == 2, pids
     os.kill(min(pids.values()), signal.SIGKILL)
@@ -328,10 +333,10 @@ def test_a_killed_worker_is_restarted_and_nothing_is_lost_or_doubled(
         config = on_ray(sums_config(tmp_path, s.url), tmp_path / "ray")
         future = _in_background(lambda: run(config))
         try:
-            pids = _kill_a_worker_once_held(held, tmp_path / "ray")
+            pids = _kill_a_worker_once_held(held)
         finally:
             held.released.set()
-        remote = future.result()[0]
+        remote = future.result(timeout=600)[0]
         assert len(s.bodies) - asked > ROWS  # the killed worker's shards were asked again
     assert_same_results(local.run_dir, remote.run_dir)
     assert len(lines_of(remote.run_dir)) == ROWS
@@ -347,17 +352,18 @@ def test_a_worker_dying_for_good_fails_cleanly_and_resumes(cluster: str, tmp_pat
         config = on_ray(sums_config(tmp_path, s.url), tmp_path / "ray", max_restarts="0")
         future = _in_background(lambda: run(config))
         try:
-            _kill_a_worker_once_held(held, tmp_path / "ray")
+            _kill_a_worker_once_held(held)
             with pytest.raises(BackendError, match="died more than 0 times.*--resume latest"):
-                future.result()
+                future.result(timeout=600)
         finally:
             held.released.set()
         (folder,) = (tmp_path / "ray").iterdir()
         assert record(folder)["status"] == "running"
-        assert len(lines_of(folder)) == HOLD_FROM  # the finished shards are kept
+        kept = len(lines_of(folder))  # the shards that finished (only questions below 12)
+        assert kept <= HOLD_FROM and all(int(ln["id"][1:]) < HOLD_FROM for ln in lines_of(folder))
         asked = len(s.bodies)
         resumed = run(on_ray(config, tmp_path / "ray"), resume="latest")[0]
-        assert len(s.bodies) - asked == ROWS - HOLD_FROM  # only the missing samples
+        assert len(s.bodies) - asked == ROWS - kept  # only the missing samples
     assert resumed.run_dir == folder
     assert_same_results(local.run_dir, folder)
 
@@ -378,7 +384,7 @@ def test_a_killed_driver_is_resumed_with_resume_latest(cluster: str, tmp_path: P
         ]  # fmt: skip
         driver = subprocess.Popen(command, cwd=REPO, stderr=subprocess.PIPE, text=True)
         try:
-            wait_for(lambda: driver.poll() is not None or all_slots_held(held, output), "holds")
+            wait_for(lambda: driver.poll() is not None or all_slots_held(held), "holds")
             assert driver.poll() is None, driver.communicate()[1]
             pids = worker_pids()
             driver.send_signal(signal.SIGKILL)
@@ -389,12 +395,13 @@ def test_a_killed_driver_is_resumed_with_resume_latest(cluster: str, tmp_path: P
             driver.kill()
             driver.communicate()  # reaps it and closes its pipe
             held.released.set()
+        kept = line_count(output)
         asked = len(s.bodies)
         done = subprocess.run(
             [*command, "--resume", "latest"], cwd=REPO, capture_output=True, text=True
         )
         assert done.returncode == 0, done.stderr
-        assert len(s.bodies) - asked == ROWS - HOLD_FROM  # only the missing samples
+        assert len(s.bodies) - asked == ROWS - kept  # only the missing samples
     (folder,) = output.iterdir()
     assert done.stdout.strip() == str(folder)
     assert_same_results(local.run_dir, folder)
