@@ -22,6 +22,7 @@ n_shot = "8"
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -97,7 +98,16 @@ def _value(value: Any) -> str:
         return repr(value)
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_value(v) for v in value) + "]"
-    return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a TOML basic string
+    return _basic(str(value))
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+"""The keys TOML reads unquoted (ASCII only: ``ü`` must be quoted)."""
+
+
+def _basic(text: str) -> str:
+    """A TOML basic string: JSON's escapes, and DEL escaped too (TOML forbids it raw)."""
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
 def dumps(fields: Mapping[str, Any]) -> str:
@@ -112,7 +122,7 @@ def dumps(fields: Mapping[str, Any]) -> str:
         if isinstance(table, dict) and table:
             lines += ["", f"[{key}]"]
             lines += [
-                f"{json.dumps(k)} = {_value(v)}" if not k.isidentifier() else f"{k} = {_value(v)}"
+                f"{k if _BARE_KEY.fullmatch(k) else _basic(k)} = {_value(v)}"
                 for k, v in sorted(table.items())
             ]
     return "\n".join(lines) + "\n"

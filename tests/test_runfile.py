@@ -69,3 +69,10 @@ def test_a_printed_config_keeps_relative_folders_where_they_were(tmp_path, fixtu
     capsys.readouterr()
     assert len(list((tmp_path / "work" / "results" / "runs").iterdir())) == 1  # the default folder, as run
     assert not (tmp_path / "elsewhere" / "results").exists()
+
+
+def test_printed_values_with_control_characters_read_back_the_same():
+    from evalkit.runfile import dumps, loads
+
+    fields = {"model": "mock/echo", "model_name": 'a\tb"\x7f\\', "tasks": ["x\x01"], "task_args": {"k\x1b": "\n\x7f", "ü": "1", "a-b": "2"}}
+    assert loads(dumps(fields), "run.toml") == fields
