@@ -34,7 +34,7 @@ from evalkit.records.io import (
     utc_now,
     write_record,
 )
-from evalkit.records.ordering import LineRef, rewrite_sorted
+from evalkit.records.ordering import LineRef, outcomes, rewrite_sorted
 from evalkit.records.resume import (
     check_resumable,
     latest_matching,
@@ -43,7 +43,7 @@ from evalkit.records.resume import (
     resume_expectation,
     split_done,
 )
-from evalkit.records.schema import ModelSection, SampleLine, TaskSection
+from evalkit.records.schema import ModelSection, TaskSection
 from evalkit.task.plan import TaskPlan
 from evalkit.task.spec import param_dict
 from evalkit.types import SampleResult
@@ -136,7 +136,8 @@ class RunFolder:
 
     path: Path
     record: RunRecord
-    old_lines: list[SampleLine]
+    old_lines: list[dict[str, Any]]
+    """An earlier session's lines (resuming): id, epoch and error of each."""
     writer: SamplesWriter | None = None
     started: float = 0.0
     written: list[LineRef] = field(default_factory=list)
@@ -162,7 +163,7 @@ class RunFolder:
             record = read_record(run_dir)
             check_resumable(record, expected)
             discard_temp_files(run_dir)
-            return cls(run_dir, record, read_samples(run_dir))
+            return cls(run_dir, record, outcomes(run_dir))  # not every line's text: 100,000s
         run_dir = new_run_dir(config.output_dir, make_run_id(plan, config))
         record = new_record(run_dir.name)
         try:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from evalkit.errors import ResultsError
 from evalkit.records.io import SAMPLES_FILE, atomic_writer
@@ -50,19 +50,18 @@ def _corrupt(path: Path, number: int, why: str) -> ResultsError:
     )
 
 
-def index_lines(path: Path, end: int | None = None) -> list[LineRef]:
-    """Every line in ``path`` (up to byte ``end``) that is a sample record, in file order.
+def scan_lines(path: Path, end: int | None = None) -> Iterator[tuple[int, int, SampleLine]]:
+    """Each sample record in ``path`` (up to byte ``end``) with its offset and length, in order.
 
     Raises:
         ResultsError: the file cannot be read, or a line before the last is not a sample record.
     """
-    refs: list[LineRef] = []
     offset = 0
     try:
         with path.open("rb") as fh:
             for number, raw in enumerate(fh, start=1):
                 if end is not None and offset >= end:
-                    break
+                    return
                 start, offset = offset, offset + len(raw)
                 if not raw.strip():
                     continue
@@ -71,11 +70,25 @@ def index_lines(path: Path, end: int | None = None) -> list[LineRef]:
                     if raw.endswith(b"\n"):  # only an unterminated last line can be torn
                         raise _corrupt(path, number, why)
                     continue
-                idx, epoch = int(record["index"]), int(record["epoch"])
-                refs.append(LineRef(idx, epoch, str(record["id"]), start, len(raw)))
+                yield start, len(raw), record
     except OSError as exc:
         raise ResultsError(f"cannot read {path}: {exc.strerror or exc}") from None
-    return refs
+
+
+def index_lines(path: Path, end: int | None = None) -> list[LineRef]:
+    """Where every sample line in ``path`` (up to byte ``end``) is, in file order."""
+    return [
+        LineRef(int(r["index"]), int(r["epoch"]), str(r["id"]), start, length)
+        for start, length, r in scan_lines(path, end)
+    ]
+
+
+def outcomes(run_dir: Path) -> list[dict[str, Any]]:
+    """Each line's id, epoch and error, in file order: what resuming needs of an earlier run."""
+    return [
+        {"id": r["id"], "epoch": r["epoch"], "error": r["error"]}
+        for _, _, r in scan_lines(run_dir / SAMPLES_FILE)
+    ]
 
 
 def dataset_order(refs: Sequence[LineRef]) -> list[LineRef]:

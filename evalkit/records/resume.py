@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 
 from evalkit.errors import ResultsError, ResumeMismatchError
 from evalkit.records.io import RUN_FILE, RunRecord, read_record, recorded_config
-from evalkit.records.schema import SampleLine
 from evalkit.task.spec import param_dict
 
 if TYPE_CHECKING:
@@ -120,7 +119,7 @@ def latest_matching(output_dir: Path, expected: Mapping[str, Any]) -> Path | Non
 
 
 def split_done(
-    lines: Iterable[SampleLine],
+    lines: Iterable[Mapping[str, Any]],
 ) -> tuple[dict[SampleKey, Mapping[str, Any]], set[SampleKey]]:
     """Return the finished lines by (id, epoch), and the keys whose latest attempt errored."""
     done: dict[SampleKey, Mapping[str, Any]] = {}
