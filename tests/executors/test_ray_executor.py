@@ -440,7 +440,8 @@ model_args = {{ text = "The answer is 8." }}
         assert main(["sweep", str(file), "--quiet", *flags]) == 0
         outputs.append(tmp_path / name)
     runs = [
-        sorted(o.iterdir(), key=lambda p: (record(p)["model"]["name"], p.name)) for o in outputs
+        sorted(o.iterdir(), key=lambda p: (record(p)["model"]["name"], record(p)["task"]["label"]))
+        for o in outputs
     ]
     assert len(runs[0]) == len(runs[1]) == 4
     for a, b in zip(*runs, strict=True):
