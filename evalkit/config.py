@@ -199,8 +199,8 @@ class RunConfig(BaseModel):
     executor_args: dict[str, str] = Field(default_factory=dict)
     """The executor's ``-X key=value`` options (``ray``: ``workers``, ``num_gpus_per_worker``)."""
     ray_address: str | None = None
-    """The Ray cluster to use (``auto``, ``HOST:PORT``, ``ray://HOST:PORT``); default: a new
-    local one."""
+    """The Ray cluster to use (``auto``, ``HOST:PORT``, ``ray://HOST:PORT``); default: the one
+    in ``$RAY_ADDRESS`` or started by ``ray start`` on this node, else a new local one."""
 
     @field_validator("epochs")
     @classmethod
