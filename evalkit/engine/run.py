@@ -27,7 +27,7 @@ from evalkit.engine.retry import RetryPolicy
 from evalkit.engine.schedule import TaskOutcome, TaskRun
 from evalkit.engine.solvers import SOLVERS, SolveEnv
 from evalkit.engine.tools import TOOLS, Tool
-from evalkit.errors import ConfigError
+from evalkit.errors import BackendUnavailable, ConfigError
 from evalkit.executors import EXECUTORS, Executor
 from evalkit.records.io import recorded_judge
 from evalkit.records.lifecycle import RunFolder, check_error_rates, initial_record
@@ -240,8 +240,8 @@ async def scoring_engine(
     cache = ResponseCache(config.cache_dir or default_cache_dir()) if config.cache else None
     try:
         caller = judge_caller(config, judge, cache)
-        if judge is not None:
-            await judge.preflight()
+        if judge is not None and cache is None:  # from the cache, a judge that is down is fine
+            await _preflight_judge(judge)
         resources = ScoringResources(caller.complete if caller else None, sandbox, baseline)
         engine = Engine(
             solver=SOLVERS.get("generate")(plan.task.typed.solver),
@@ -260,6 +260,15 @@ async def scoring_engine(
 async def _no_model(sample: Sample, request: Request) -> CallResult:
     """Rescoring calls no evaluated model."""
     return CallResult(None, 0, "rescoring makes no model calls")
+
+
+async def _preflight_judge(judge: Backend) -> None:
+    """Check the judge answers; a judge that cannot be reached is a configuration mistake."""
+    try:
+        await judge.preflight()
+    except BackendUnavailable as exc:
+        hint = "check --judge and -J base_url="
+        raise ConfigError(f"the judge cannot be reached ({hint}): {exc}") from None
 
 
 async def run_async(
@@ -304,8 +313,9 @@ async def _run_planned(
         shared = Shared(config, backend, cache, AdaptiveLimiter(config.concurrency))
         shared.judge = judge_caller(config, judge, cache)
         engines = [build_engine(plan, shared) for plan in plans]
-        for b in backends:
-            await b.preflight()
+        await backend.preflight()
+        if judge is not None:
+            await _preflight_judge(judge)
         runs = [
             open_task(plan, engine, ll_method, shared, resume)
             for plan, (engine, ll_method) in zip(plans, engines, strict=True)

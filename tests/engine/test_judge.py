@@ -99,5 +99,13 @@ def test_an_unreachable_judge_fails_before_any_request(tmp_path, fixture_data, f
                      "-J", "base_url=http://127.0.0.1:9/v1"])
         assert m.bodies == []
     err = capsys.readouterr().err
-    assert code == 3 and len(err.strip().splitlines()) == 1
+    assert code == 2 and "the judge cannot be reached" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "runs").exists()
+
+
+def test_rescoring_from_cached_verdicts_needs_no_judge_server(tmp_path, fixture_data, fixture_tasks):
+    with scripted_server(model) as m, scripted_server(judge) as j:
+        (out,) = run(cfg(tmp_path, fixture_data, fixture_tasks, m.url, j.url))
+    # Both servers are gone: every verdict comes from the response cache.
+    again = rescore(out.run_dir)
+    assert again.metrics == out.record.metrics
