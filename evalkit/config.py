@@ -11,6 +11,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -104,6 +105,19 @@ def split_tasks(text: str) -> list[str]:
         elif piece:
             tasks.append(piece)
     return tasks
+
+
+def param_text(value: Any) -> str:
+    """A parameter value in the ``-T key=value`` text form it is parsed from.
+
+    >>> param_text(True), param_text(["a", "b"]), param_text(8), param_text("x")
+    ('true', 'a,b', '8', 'x')
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return ",".join(str(v) for v in value)
+    return str(value)
 
 
 def parse_assignments(items: list[str] | None, flag: str) -> dict[str, str]:

@@ -76,3 +76,18 @@ def test_printed_values_with_control_characters_read_back_the_same():
 
     fields = {"model": "mock/echo", "model_name": 'a\tb"\x7f\\', "tasks": ["x\x01"], "task_args": {"k\x1b": "\n\x7f", "ü": "1", "a-b": "2"}}
     assert loads(dumps(fields), "run.toml") == fields
+
+
+def test_run_file_parameter_values_may_be_numbers_or_booleans(tmp_path, fixture_data, fixture_tasks, capsys):
+    (tmp_path / "run.toml").write_text(
+        'model = "mock/echo"\ntasks = ["echo_exact"]\n\n[task_args]\nignore_case = false\n'
+    )
+    assert main(["run", "--config", str(tmp_path / "run.toml"), "--print-config",
+                 *args(fixture_data, fixture_tasks, tmp_path)]) == 0
+    assert 'ignore_case = "false"' in capsys.readouterr().out
+
+
+def test_epochs_at_temperature_zero_are_flagged(tmp_path, fixture_data, fixture_tasks, capsys):
+    assert main(["run", "--model", "mock/echo", "--tasks", "echo_exact", "--epochs", "2", "--quiet",
+                 *args(fixture_data, fixture_tasks, tmp_path)]) == 0
+    assert "--epochs 2 without --temperature" in capsys.readouterr().err

@@ -90,6 +90,6 @@ def test_list_tasks_verbose_shows_parameters_and_variants(capsys):
     assert main(["list", "tasks", "--verbose"]) == 0
     out = capsys.readouterr().out
     block = out[out.index("\nmath500 "):]
-    assert "-T user_template='zeroshot_cot.jinja'" in block
+    assert "-T user_template=zeroshot_cot.jinja" in block and "-T separator='\\n\\n'" in block
     assert ":code_interpreter solver=tool_loop" in block
     assert ":minerva_4shot" in block

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,16 +37,26 @@ def cmd_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _shown(value: object) -> str:
+    """A value as typed after ``-T key=``: plain when the shell keeps it, else quoted."""
+    from evalkit.config import param_text
+
+    text = param_text(value)
+    if text and all(c.isalnum() or c in "._,-/:+" for c in text):
+        return text
+    return shlex.quote(text) if "\n" not in text else repr(text)
+
+
 def describe_task(spec: TaskSpec) -> str:
     """A task's solver, parameters with their defaults, and each variant's changes."""
     from evalkit.task.spec import declared_params
 
     lines = [f"    solver: {spec.solver}   scorer: {spec.scorer}   primary: {spec.primary_metric}"]
-    lines += [f"    -T {k}={v!r}" for k, v in sorted(declared_params(spec, spec.solver).items())]
+    params = declared_params(spec, spec.solver)
+    lines += [f"    -T {k}={_shown(v)}" for k, v in sorted(params.items())]
     for name, variant in sorted(spec.variants.items()):
-        changes = {**variant.params}
         solver = f" solver={variant.solver}" if variant.solver else ""
-        shown = ", ".join(f"{k}={v!r}" for k, v in sorted(changes.items()))
+        shown = ", ".join(f"{k}={_shown(v)}" for k, v in sorted(variant.params.items()))
         lines.append(f"    :{name}{solver}  {shown}  ({variant.description})")
     return "\n".join(lines)
 

@@ -200,7 +200,13 @@ def merged_fields(from_file: dict[str, Any], given: dict[str, Any]) -> dict[str,
     A flag not given (``None``, or an empty ``-T`` list) leaves the file's value, else
     RunConfig's default.
     """
+    from evalkit.config import param_text
+
     fields = dict(from_file)
+    for key in ("model_args", "task_args", "judge_args"):  # `n_shot = 8` means "-T n_shot=8"
+        table = fields.get(key)
+        if isinstance(table, dict):
+            fields[key] = {k: v if isinstance(v, str) else param_text(v) for k, v in table.items()}
     for key, value in given.items():
         if isinstance(value, dict):
             fields[key] = {**fields.get(key, {}), **value}
@@ -221,8 +227,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         from evalkit.records.io import recorded_config
         from evalkit.runfile import dumps, with_absolute_paths
 
-        sys.stdout.write(dumps(with_absolute_paths(recorded_config(config))))
+        recorded = recorded_config(config)
+        if recorded.get("base_url") != config.base_url:
+            sys.stderr.write("evalkit: note: base_url written without its credentials or query\n")
+        sys.stdout.write(dumps(with_absolute_paths(recorded)))
         return EXIT_OK
+    if config.epochs > 1 and not config.temperature:
+        sys.stderr.write(
+            f"evalkit: note: --epochs {config.epochs} without --temperature: at the task's "
+            "temperature (usually 0) every epoch may give the same answer\n"
+        )
     outcomes = run(config, display=make_display(args.quiet), resume=args.resume)
     if not args.quiet or args.format:
         show_results([o.run_dir for o in outcomes], args.format)

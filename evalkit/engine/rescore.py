@@ -15,7 +15,7 @@ from typing import Any, cast, get_args
 
 from pydantic import ValidationError
 
-from evalkit.config import RunConfig, TaskRef
+from evalkit.config import RunConfig, TaskRef, param_text
 from evalkit.engine.pipeline import Engine, score_answer, with_solver_stats
 from evalkit.engine.run import scoring_engine
 from evalkit.engine.solvers import SOLVER_STATS, Solved
@@ -56,15 +56,6 @@ def _config(record: RunRecord, data_dir: Path | None) -> RunConfig:
 FINISH_REASONS = frozenset(get_args(FinishReason))
 
 
-def _as_text(value: Any) -> str:
-    """A recorded parameter value in the ``-T`` form it is parsed from."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return ",".join(str(v) for v in value)
-    return str(value)
-
-
 def recorded_ref(record: RunRecord) -> TaskRef:
     """The task as it was run: its variant and every parameter it recorded.
 
@@ -75,7 +66,7 @@ def recorded_ref(record: RunRecord) -> TaskRef:
     return TaskRef(
         record.task["name"],
         record.task.get("variant"),
-        tuple((k, _as_text(v)) for k, v in sorted(params.items())),
+        tuple((k, param_text(v)) for k, v in sorted(params.items())),
     )
 
 
