@@ -30,8 +30,12 @@ class SummaryColumns:
     summarized as they stream from ``samples.jsonl``.
     """
 
-    def __init__(self, group_by: Sequence[str]) -> None:
+    def __init__(self, group_by: Sequence[str], fold_epochs: bool = False) -> None:
         self.group_by = list(group_by)
+        self.fold_epochs = fold_epochs
+        """Several epochs: each item's draws are folded into one row (see :meth:`folded`)."""
+        self._items: dict[str, tuple[dict[str, float], dict[str, float], list[str]]] = {}
+        self._draws: dict[str, int] = {}
         self.samples = self.truncated = self.no_answer = 0
         self.rows: list[Mapping[str, float]] = []
         self.weights: list[Mapping[str, float]] = []
@@ -50,19 +54,53 @@ class SummaryColumns:
         if ln["error"] is not None or ln["metrics"] is None:
             return
         self.no_answer += ln["answer"] is None and ln["reason"] in NO_ANSWER_REASONS
-        self.rows.append(ln.get("metrics") or {})
-        self.weights.append(ln.get("weights") or _NO_WEIGHTS)
         metadata = ln["metadata"]
-        for key in self.group_by:
-            label = str(metadata.get(key))
-            self.labels[key].append(self._interned.setdefault(label, label))
+        labels = [str(metadata.get(key)) for key in self.group_by]
+        if self.fold_epochs:
+            self._fold(str(ln["id"]), ln.get("metrics") or {}, ln.get("weights") or {}, labels)
+        else:
+            self.rows.append(ln.get("metrics") or {})
+            self.weights.append(ln.get("weights") or _NO_WEIGHTS)
+            for key, label in zip(self.group_by, labels, strict=True):
+                self.labels[key].append(self._interned.setdefault(label, label))
         origin = metadata.get("circular_of")
         if origin is not None:
             n = int(metadata.get("circular_n", 0))
             self.circular.append((str(origin), float(ln["score"] or 0.0), n))
 
+    def _fold(
+        self,
+        item: str,
+        metrics: Mapping[str, float],
+        weights: Mapping[str, float],
+        labels: list[str],
+    ) -> None:
+        sums, totals, _ = self._items.setdefault(item, ({}, {}, labels))
+        self._draws[item] = self._draws.get(item, 0) + 1
+        for key, value in metrics.items():
+            w = float(weights.get(key, 1.0))
+            sums[key] = sums.get(key, 0.0) + value * w
+            totals[key] = totals.get(key, 0.0) + w
+
+    def folded(self) -> None:
+        """Turn the folded items into rows: each item's mean over its draws.
+
+        Each row is weighted by its draws' total weight, so the means equal the per-draw
+        means; the intervals and ``n`` are over items, since repeated draws of one question
+        are not independent evidence.
+        """
+        for sums, totals, labels in self._items.values():
+            self.rows.append({k: sums[k] / totals[k] if totals[k] else 0.0 for k in sums})
+            self.weights.append(totals)
+            for key, label in zip(self.group_by, labels, strict=True):
+                self.labels[key].append(self._interned.setdefault(label, label))
+        self._items.clear()
+        self._draws.clear()
+
     def summary(self, seed: int) -> dict[str, Any]:
         """Metrics, per-group metrics, macro averages and counts (see :func:`summarize_lines`)."""
+        scored = len(self.rows) + sum(self._draws.values())
+        self.folded()
         rows, weights = self.rows, self.weights
         metrics = {k: v.to_dict() for k, v in aggregate(rows, weights, seed=seed).items()}
         metrics.update(circular_metric(self.circular, seed))
@@ -78,8 +116,8 @@ class SummaryColumns:
         macro.update(nested_macros(self.labels, self.group_by, groups))
         counts = {
             "samples": self.samples,
-            "scored": len(rows),
-            "errors": self.samples - len(rows),
+            "scored": scored,
+            "errors": self.samples - scored,
             "truncated": self.truncated,
             "no_answer": self.no_answer,
         }
@@ -201,7 +239,8 @@ def finalize_ordered(record: RunRecord, ordered: Iterable[SampleLine], wall_s: f
     streams from its file.
     """
     seed = int(record.config.get("seed", 0))
-    columns = SummaryColumns(record.task.get("group_by", []))
+    epochs = int(record.config.get("epochs", 1) or 1)
+    columns = SummaryColumns(record.task.get("group_by", []), fold_epochs=epochs > 1)
     kept: list[SampleLine] | None = [] if needs_every_line(record) else None
     for ln in ordered:
         columns.add(ln)

@@ -45,6 +45,10 @@ def test_epochs_give_majority_vote_pass_at_k_and_spread(tmp_path, fixture_data, 
     lines = read_samples(run_dir)
     assert sorted((ln["id"], ln["epoch"]) for ln in lines) == [(k, e) for k in ("a1", "a2", "a3", "a4") for e in range(3)]
     m = record.metrics
+    # The per-draw mean, with its interval and n over the 4 items (draws of one item are not
+    # independent evidence); the counts still count the 12 draws.
+    assert m["flexible"]["mean"] == round(7 / 12, 6) and m["flexible"]["n"] == 4
+    assert record.counts["scored"] == 12
     assert m["maj@3"]["mean"] == 0.5  # a1 and a3
     assert m["maj@3"]["n"] == 4
     expected = [pass_at_k(3, c, 1) for c in (2, 1, 3, 1)]
