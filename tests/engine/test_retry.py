@@ -26,10 +26,11 @@ def test_what_counts_as_overload(error, expected):
     assert overloaded(error) is expected
 
 
-def test_a_failure_that_is_no_overload_waits_one_step_less():
+def test_a_failure_that_is_no_overload_waits_two_steps_less():
     policy, rng = RetryPolicy(base_s=0.25, cap_s=20.0), random.Random(0)
     assert policy.delay(1, None, rng, overloaded=False) == 0.0
-    assert 0.125 <= policy.delay(2, None, rng, overloaded=False) <= 0.25
+    assert policy.delay(2, None, rng, overloaded=False) == 0.0
+    assert 0.125 <= policy.delay(3, None, rng, overloaded=False) <= 0.25
     assert 0.125 <= policy.delay(1, None, rng, overloaded=True) <= 0.25
     assert 0.25 <= policy.delay(2, None, rng, overloaded=True) <= 0.5
     assert policy.delay(1, 3.0, rng, overloaded=False) == 3.0  # Retry-After is obeyed
@@ -50,7 +51,7 @@ def test_a_500_is_retried_without_waiting_and_a_429_waits(monkeypatch):
         async def call() -> str:
             nonlocal calls
             calls += 1
-            if calls < 3:
+            if calls < 4:
                 raise error
             return "ok"
 
@@ -58,8 +59,8 @@ def test_a_500_is_retried_without_waiting_and_a_429_waits(monkeypatch):
         assert got.value == "ok"
         return got.attempts
 
-    assert asyncio.run(retried(TransientBackendError("HTTP 500", status=500))) == 3
-    assert waits[0] == 0.0 and 0.5 <= waits[1] <= 1.0  # at once, then the first backoff step
+    assert asyncio.run(retried(TransientBackendError("HTTP 500", status=500))) == 4
+    assert waits[:2] == [0.0, 0.0] and 0.5 <= waits[2] <= 1.0  # twice at once, then backoff
     waits.clear()
-    assert asyncio.run(retried(TransientBackendError("HTTP 429", status=429))) == 3
-    assert 0.5 <= waits[0] <= 1.0 and 1.0 <= waits[1] <= 2.0
+    assert asyncio.run(retried(TransientBackendError("HTTP 429", status=429))) == 4
+    assert 0.5 <= waits[0] <= 1.0 and 1.0 <= waits[1] <= 2.0 and 2.0 <= waits[2] <= 4.0
