@@ -109,3 +109,20 @@ def test_a_worker_that_cannot_start_is_an_error_not_a_verdict(
     monkeypatch.setattr(math_pool.sys, "executable", "/bin/false")
     with MathChecker(workers=1) as pool, pytest.raises(WorkerStartError):
         pool.check("1", "1")
+
+
+def test_a_worker_killed_from_outside_does_not_decide_a_verdict() -> None:
+    with MathChecker(workers=1) as pool:
+        assert pool.check("1", "1", timeout_s=30)  # started and idle
+        for worker in list(pool._all):
+            worker.process.kill()
+            worker.process.wait()
+        assert pool.verdict("1/2", "0.5", timeout_s=30) == "equal"
+
+
+def test_the_time_budget_is_the_workers_cpu_time() -> None:
+    from evalkit.scoring.math.pool import cpu_seconds
+
+    used = cpu_seconds(os.getpid())
+    assert used is not None and used > 0
+    assert cpu_seconds(2**22 + 12345) is None  # no such process

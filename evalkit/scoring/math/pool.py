@@ -2,10 +2,12 @@
 
 :class:`MathChecker` owns a few worker processes (:mod:`~evalkit.scoring.math.worker`, each a
 fresh ``python -m`` interpreter: no re-import of the caller's ``__main__``, no inherited
-threads or locks). Each comparison goes to one idle worker over a socket and is waited for
-with a deadline; a worker that misses it is killed and replaced, and the comparison is
-reported as ``"timeout"``. Each worker caps its own address space (``RLIMIT_AS``), so a
-comparison that tries to allocate gigabytes fails inside the worker.
+threads or locks). Each comparison goes to one idle worker over a socket and is given a
+budget of the worker's own CPU time (read from ``/proc``), so a verdict does not depend on how
+busy the machine is; a worker that spends it (or, as a guard against a hung worker, a wall time
+many times longer) is killed and replaced, and the comparison is reported as ``"timeout"``.
+Without ``/proc`` the budget is wall time. Each worker caps its own address space
+(``RLIMIT_AS``), so a comparison that tries to allocate gigabytes fails inside the worker.
 
 This works from any thread of any process: no ``signal.alarm``. A checker is safe to share
 between threads; :func:`shared_checker` gives the per-process one, started lazily and shut
@@ -22,6 +24,7 @@ import queue
 import subprocess
 import sys
 import threading
+import time
 import weakref
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -51,6 +54,24 @@ def _worker_env() -> dict[str, str]:
     root = str(Path(__file__).resolve().parents[3])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
     return env
+
+
+POLL_S = 0.02
+"""How often a waiting comparison checks its worker's CPU time."""
+WALL_GUARD_S = 30.0
+WALL_GUARD_FACTOR = 30
+"""A comparison is also given up after max(30 s, 30 x its CPU budget) of wall time."""
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) a process has used, or ``None`` where ``/proc`` cannot say."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _TICKS
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 class _Worker:
@@ -89,9 +110,18 @@ class _Worker:
             raise WorkerStartError(f"math checker worker {self.process.pid} failed to start")
 
     def ask(self, gold: str, pred: str, timeout_s: float, percent: str) -> Verdict:
+        start = cpu_seconds(self.process.pid)
         self.conn.send((gold, pred, percent))
-        if not self.conn.poll(timeout_s):
-            return "timeout"
+        if start is None:  # no /proc: a wall-clock budget
+            return self._answer() if self.conn.poll(timeout_s) else "timeout"
+        wall_limit = time.monotonic() + max(WALL_GUARD_S, WALL_GUARD_FACTOR * timeout_s)
+        while not self.conn.poll(POLL_S):
+            used = cpu_seconds(self.process.pid)
+            if used is None or used - start > timeout_s or time.monotonic() > wall_limit:
+                return "timeout"
+        return self._answer()
+
+    def _answer(self) -> Verdict:
         return "equal" if self.conn.recv() else "different"
 
     def request_stop(self) -> None:
@@ -192,6 +222,12 @@ class MathChecker:
         """
         if timeout_s <= 0:
             raise ValueError("timeout_s must be positive")
+        outcome = self._verdict_once(gold, pred, timeout_s, percent)
+        if outcome == "crashed":  # a worker killed from outside says nothing of the answer:
+            outcome = self._verdict_once(gold, pred, timeout_s, percent)  # ask a fresh one
+        return outcome
+
+    def _verdict_once(self, gold: str, pred: str, timeout_s: float, percent: str) -> Verdict:
         self.start()
         worker = self._idle.get()
         try:
