@@ -186,8 +186,7 @@ def report(got: dict[str, list[dict[str, Any]]], rows: int) -> None:
         )
         + ")"
     )
-    print(f"       first request after start: evalkit {med(got['200ms'], 'ttfr'):5.3f} s (its "
-          f"GET /models preflight waits the server's latency too), bare "
+    print(f"       first request after start: evalkit {med(got['200ms'], 'ttfr'):5.3f} s, bare "
           f"{med(got['bare-200ms'], 'ttfr'):5.3f} s; first request to last answer: evalkit "
           f"{med(got['200ms'], 'span'):5.2f} s, bare {med(got['bare-200ms'], 'span'):5.2f} s")  # fmt: skip
     fault = med(got["200ms-500s"], "wall") / med(got["200ms"], "wall")

@@ -200,7 +200,10 @@ class FakeOpenAIServer:
             fault = self._faults.decide(digest, self.stats.next_attempt(digest))
         if fault is not None:
             self.stats.record_fault(fault)
-        delay = self.options.hang_s if fault == "hang" else self.options.latency_ms / 1000
+        # The latency is the model's: inference requests wait it; GET /v1/models answers at
+        # once, as vLLM, SGLang and llama.cpp's server do.
+        latency = self.options.latency_ms / 1000 if request.method == "POST" else 0.0
+        delay = self.options.hang_s if fault == "hang" else latency
         if delay > 0:
             await asyncio.sleep(delay)
         if fault == "reset":
