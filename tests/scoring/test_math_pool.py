@@ -126,3 +126,12 @@ def test_the_time_budget_is_the_workers_cpu_time() -> None:
     used = cpu_seconds(os.getpid())
     assert used is not None and used > 0
     assert cpu_seconds(2**22 + 12345) is None  # no such process
+
+
+def test_a_worker_that_left_after_growing_is_replaced_without_deciding_anything(monkeypatch) -> None:
+    with MathChecker(workers=2) as pool:
+        assert pool.check("1", "1", timeout_s=30)
+        for worker in list(pool._all):  # both idle workers are gone (as after a recycle)
+            worker.process.kill()
+            worker.process.wait()
+        assert pool.verdict("x^2+2x", "x(x+2)", timeout_s=30) == "equal"

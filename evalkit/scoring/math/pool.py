@@ -223,8 +223,13 @@ class MathChecker:
         if timeout_s <= 0:
             raise ValueError("timeout_s must be positive")
         outcome = self._verdict_once(gold, pred, timeout_s, percent)
-        if outcome == "crashed":  # a worker killed from outside says nothing of the answer:
-            outcome = self._verdict_once(gold, pred, timeout_s, percent)  # ask a fresh one
+        # A worker that had left (grown too big, or killed from outside) says nothing of the
+        # answer: ask again until a fresh worker answers (one that crashes on this answer
+        # itself crashes every time, which is then the verdict).
+        for _ in range(self._size + 1):
+            if outcome != "crashed":
+                break
+            outcome = self._verdict_once(gold, pred, timeout_s, percent)
         return outcome
 
     def _verdict_once(self, gold: str, pred: str, timeout_s: float, percent: str) -> Verdict:

@@ -24,6 +24,21 @@ _WARM_UP = (
 )
 
 
+RECYCLE_MB = 512
+"""A worker that has grown past this (sympy's caches after many or huge comparisons) leaves
+after its answer, so the memory cap only ever stops a comparison by its own size."""
+
+
+def _resident_mb() -> float:
+    """The worker's resident memory in MiB (0 where /proc cannot say)."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            pages = int(statm.read().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0.0
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
 def _limit_memory(memory_mb: int) -> None:
     import resource
 
@@ -57,6 +72,8 @@ def serve(conn: Connection) -> None:
         except MemoryError:
             verdict = False
         conn.send(verdict)
+        if _resident_mb() > RECYCLE_MB:
+            return  # the pool starts a fresh worker: no verdict depends on what came before
 
 
 def main(argv: list[str]) -> int:
