@@ -283,43 +283,16 @@ async def run_async(
             "--resume RUN resumes one task's run; use --resume latest for several tasks"
         )
     executor = EXECUTORS.get(config.executor)(config)  # a missing extra fails before planning
+    plans = [plan_task(TaskRef.parse(t), config) for t in config.tasks]
     try:
-        plans, backend, ready = await _plan_and_reach(config, executor, backend)
+        backend = backend or await executor.backend()
         outcomes = await _run_planned(
-            config, plans, executor, backend, display or QuietDisplay(), resume, ready
+            config, plans, executor, backend, display or QuietDisplay(), resume
         )
     finally:
         await executor.aclose()
     check_error_rates([(o.run_dir, o.record) for o in outcomes], config.max_error_rate)
     return outcomes
-
-
-async def _plan_and_reach(
-    config: RunConfig, executor: Executor, backend: Backend | None
-) -> tuple[list[TaskPlan], Backend, asyncio.Task[None] | None]:
-    """Plan every task; with the local executor, check the server at the same time.
-
-    Planning runs on a thread while the backend's preflight goes out, so a server's first
-    answer costs no wall time. A planning mistake still wins: it is raised (and the check
-    dropped) before anything about the server is said. Other executors plan first, so a typo
-    never starts a cluster.
-    """
-
-    def plan_all() -> list[TaskPlan]:
-        return [plan_task(TaskRef.parse(t), config) for t in config.tasks]
-
-    if config.executor != "local":
-        plans = plan_all()
-        return plans, backend or await executor.backend(), None
-    backend = backend or await executor.backend()
-    ready = asyncio.ensure_future(backend.preflight())
-    try:
-        plans = await asyncio.to_thread(plan_all)
-    except BaseException:
-        ready.cancel()
-        await asyncio.gather(ready, return_exceptions=True)
-        raise
-    return plans, backend, ready
 
 
 async def _run_planned(
@@ -329,7 +302,6 @@ async def _run_planned(
     backend: Backend,
     display: Display,
     resume: str | None,
-    ready: asyncio.Task[None] | None = None,
 ) -> list[TaskOutcome]:
     """Build the engines, open the run folders and hand what is left to the executor."""
     judge = make_backend(config.judge, config, dict(config.judge_args)) if config.judge else None
@@ -341,7 +313,7 @@ async def _run_planned(
         shared = Shared(config, backend, cache, AdaptiveLimiter(config.concurrency))
         shared.judge = judge_caller(config, judge, cache)
         engines = [build_engine(plan, shared) for plan in plans]
-        await (ready if ready is not None else backend.preflight())
+        await backend.preflight()
         if judge is not None:
             await _preflight_judge(judge)
         runs = [
@@ -350,10 +322,6 @@ async def _run_planned(
         ]
         return await executor.run(runs, shared, display)
     finally:
-        if ready is not None and not ready.done():  # a mistake found before the check ended
-            ready.cancel()
-        if ready is not None:
-            await asyncio.gather(ready, return_exceptions=True)
         for b in backends:
             await b.aclose()
         if cache is not None:
