@@ -16,16 +16,15 @@ import argparse
 import json
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
 from support.scripted_server import reply, scripted_server, turn  # noqa: E402
+from support.timing import timed_run  # noqa: E402
 
 from evalkit.config import RunConfig  # noqa: E402
-from evalkit.engine.run import run  # noqa: E402
 
 
 def script(body: dict) -> dict:
@@ -44,11 +43,7 @@ def timed(task: str, url: str, args: argparse.Namespace, data: Path, out: Path, 
         output_dir=out, cache=False, concurrency=args.concurrency, limit=args.rows,
         task_args=params,
     )
-    start = time.perf_counter()
-    (result,) = run(config)
-    wall = time.perf_counter() - start
-    assert result.record.counts["errors"] == 0, result.record.counts
-    return wall
+    return timed_run(config)
 
 
 def main() -> None:

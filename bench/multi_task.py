@@ -15,16 +15,15 @@ import json
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
 from support.scripted_server import reply, scripted_server  # noqa: E402
+from support.timing import timed_run  # noqa: E402
 
 from evalkit.config import RunConfig  # noqa: E402
-from evalkit.engine.run import run  # noqa: E402
 
 
 def make_task(root: Path, name: str, rows: int) -> None:
@@ -44,11 +43,7 @@ def timed(root: Path, tasks: tuple[str, ...], url: str, concurrency: int) -> flo
     config = RunConfig(model="openai-compatible/scripted", base_url=url, tasks=tasks,
                        data_dir=root / "data", tasks_dir=(root / "tasks",), output_dir=root / "runs",
                        cache=False, concurrency=concurrency)
-    start = time.perf_counter()
-    outcomes = run(config)
-    wall = time.perf_counter() - start
-    assert all(o.record.counts["errors"] == 0 for o in outcomes)
-    return wall
+    return timed_run(config)
 
 
 def main() -> None:

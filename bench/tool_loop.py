@@ -17,16 +17,15 @@ import json
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
 from support.scripted_server import reply, scripted_server, turn  # noqa: E402
+from support.timing import timed_run  # noqa: E402
 
 from evalkit.config import RunConfig  # noqa: E402
-from evalkit.engine.run import run  # noqa: E402
 
 
 def script(body: dict) -> dict:
@@ -50,11 +49,7 @@ def timed(root: Path, task: str, url: str, concurrency: int) -> float:
         model="openai-compatible/scripted", base_url=url, tasks=(task,), data_dir=root / "data",
         tasks_dir=(root / "tasks",), output_dir=root / "runs", cache=False, concurrency=concurrency,
     )
-    start = time.perf_counter()
-    (out,) = run(config)
-    wall = time.perf_counter() - start
-    assert out.record.counts["errors"] == 0, out.record.counts
-    return wall
+    return timed_run(config)
 
 
 def main() -> None:
