@@ -12,7 +12,7 @@ Flow::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -38,6 +38,14 @@ class ToolCall:
     id: str
     name: str
     arguments: str
+
+    @classmethod
+    def many_from_dicts(cls, raw: Sequence[Mapping[str, Any]] | None) -> tuple[ToolCall, ...]:
+        """Read calls in the wire form :meth:`to_dict` writes (``None``: no calls)."""
+        return tuple(
+            cls(str(c["id"]), str(c["function"]["name"]), str(c["function"]["arguments"]))
+            for c in raw or ()
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Return the OpenAI wire form of an assistant's tool call."""
@@ -100,14 +108,10 @@ class Message:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Message:
         """Read the wire form written by :meth:`to_dict` (a recorded transcript turn)."""
-        calls = tuple(
-            ToolCall(str(c["id"]), str(c["function"]["name"]), str(c["function"]["arguments"]))
-            for c in d.get("tool_calls") or ()
-        )
         return cls(
             role=d["role"],
             content=str(d.get("content") or ""),
-            tool_calls=calls,
+            tool_calls=ToolCall.many_from_dicts(d.get("tool_calls")),
             tool_call_id=d.get("tool_call_id"),
             name=d.get("name"),
         )

@@ -25,7 +25,7 @@ from typing import Any, cast, get_args
 from evalkit.backends import BackendIdentity
 from evalkit.errors import ResultsError
 from evalkit.redaction import escape_surrogates
-from evalkit.types import Completion, FinishReason, Message, Request, ToolCall, Usage
+from evalkit.types import Completion, FinishReason, Request, ToolCall, Usage
 
 CACHE_FILE = "responses.sqlite"
 SCHEMA = """
@@ -142,7 +142,7 @@ def _tool_calls(raw: Any) -> tuple[ToolCall, ...] | None:
     if raw is None:
         return ()
     try:
-        return tuple(Message.from_dict({"role": "assistant", "tool_calls": raw}).tool_calls)
+        return ToolCall.many_from_dicts(raw)
     except (KeyError, TypeError, AttributeError):
         return None
 

@@ -39,6 +39,7 @@ from evalkit.types import (
     Request,
     Sample,
     SampleResult,
+    ToolCall,
     Usage,
 )
 
@@ -81,8 +82,7 @@ def _completion(line: SampleLine) -> Completion:
         usage=Usage(int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0))),
         latency_s=float(line.get("latency_s") or 0.0),
         option_logprobs=tuple(logprobs) if logprobs else None,
-        tool_calls=Message.from_dict({"role": "assistant", "tool_calls": line.get("tool_calls")})
-        .tool_calls,
+        tool_calls=ToolCall.many_from_dicts(line.get("tool_calls")),
     )
 
 
