@@ -193,6 +193,9 @@ def report(got: dict[str, list[dict[str, Any]]], rows: int) -> None:
     once = all(r["once"] and r["errors"] == 0 and r["code"] == 0 for r in got["200ms-500s"])
     print(f"200 ms + 10% HTTP 500: wall {med(got['200ms-500s'], 'wall'):5.2f} s   {fault:4.2f}x the clean run"
           f"   every sample exactly once, no error: {once}")  # fmt: skip
+    print("       per round (each round's faults are seeded differently): " + ", ".join(
+        f"{a['wall'] / b['wall']:.2f}" for a, b in zip(got["200ms-500s"], got["200ms"], strict=True)
+    ))  # fmt: skip
     bad = [k for k, rs in got.items() for r in rs if r["code"] != 0]
     if bad:
         print(f"non-zero exit in: {sorted(set(bad))}")

@@ -59,6 +59,13 @@ class Registry(Generic[T]):
         for ep in entry_points(group=self._group):
             self._lazy.setdefault(ep.name, ep.value)
 
+    def has(self, name: str) -> bool:
+        """Whether ``name`` is registered (plugins are scanned only for a name not built in)."""
+        if name in self._loaded or name in self._lazy:
+            return True
+        self._scan_plugins()
+        return name in self._lazy
+
     def names(self) -> list[str]:
         """Return every known name, sorted."""
         self._scan_plugins()

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -189,3 +190,110 @@ def test_table_by_a_breakdown_the_runs_do_not_have_is_a_one_line_error(capsys, b
     code, out, err = run_cli(capsys, "table", run_dir, "--by", "subjet")
     assert code == 2 and out == ""
     assert "no breakdown 'subjet'" in err and "subject" in err and len(err.strip().splitlines()) == 1
+
+
+LEAVING = """
+import atexit, sys
+from evalkit.cli import leave
+atexit.register(lambda: print("atexit ran", file=sys.stderr))
+sys.stdout.write("x" * 200_000)
+sys.stdout.write("end of output")
+leave(int(sys.argv[1]))
+"""
+
+
+BUFFERED = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+"""The environment with stdout buffered, as it is for most users (some CI sets it unbuffered)."""
+
+
+@pytest.mark.parametrize("code", [0, 1, 3])
+def test_the_console_exit_keeps_output_and_atexit_and_the_exit_code(code):
+    proc = subprocess.run(
+        [sys.executable, "-c", LEAVING, str(code)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=BUFFERED,
+    )
+    assert proc.returncode == code
+    assert proc.stdout == "x" * 200_000 + "end of output"
+    assert proc.stderr == "atexit ran\n"
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+def test_output_that_cannot_be_written_fails_the_exit_as_a_normal_exit_does():
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [sys.executable, "-c", LEAVING.replace("200_000", "100"), "0"],  # fits the buffer
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            env=BUFFERED,
+        )
+    assert proc.returncode == 120  # Python's own status when flushing stdout fails at exit
+    assert "No space left on device" in proc.stderr
+    assert proc.stderr.count("atexit ran") == 1
+
+
+def test_a_profiled_command_still_writes_its_profile(tmp_path):
+    script = tmp_path / "leaving.py"
+    script.write_text(LEAVING)
+    profile = tmp_path / "run.prof"
+    proc = subprocess.run(
+        [sys.executable, "-m", "cProfile", "-o", str(profile), str(script), "4"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=BUFFERED,
+    )
+    assert proc.stdout.endswith("end of output")  # (cProfile ends with 0 whatever the code)
+    assert profile.stat().st_size > 0
+
+
+WAITING = """
+import sys, threading
+from pathlib import Path
+from evalkit.cli import leave
+
+def finish_later():
+    sys.stdin.read()  # until the test closes our stdin
+    Path(sys.argv[1]).write_text("written after leave()")
+
+threading.Thread(target=finish_later).start()
+print("leaving", flush=True)
+leave(0)
+"""
+
+
+def test_the_console_exit_waits_for_a_running_thread_as_a_normal_exit_does(tmp_path):
+    out = tmp_path / "late.txt"
+    with subprocess.Popen(
+        [sys.executable, "-c", WAITING, str(out)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as proc:
+        assert proc.stdout is not None and proc.stdin is not None
+        assert proc.stdout.readline() == "leaving\n"
+        proc.stdin.close()
+        assert proc.wait(timeout=60) == 0
+    assert out.read_text() == "written after leave()"
+
+
+def test_python_m_evalkit_cli_runs_to_a_complete_record(tmp_path, fixture_data, fixture_tasks):
+    runs = tmp_path / "runs"
+    proc = subprocess.run(
+        [sys.executable, "-m", "evalkit.cli", "run", "--model", "mock/echo", "--tasks", "echo_exact",
+         "--tasks-dir", str(fixture_tasks), "--data-dir", str(fixture_data), "--output-dir", str(runs),
+         "--quiet"],  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    (run_dir,) = runs.iterdir()
+    assert proc.stdout.strip() == str(run_dir)
+    record = json.loads((run_dir / "run.json").read_text())
+    lines = (run_dir / "samples.jsonl").read_text().splitlines()
+    assert record["status"] == "complete" and record["counts"]["samples"] == len(lines) > 0

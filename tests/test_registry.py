@@ -35,3 +35,29 @@ def test_register_decorator_adds_user_objects():
 
 def test_builtin_scorers_are_listed():
     assert {"gsm8k", "math", "choice", "ifeval", "exact"} <= set(SCORERS.names())
+
+
+class _EntryPoint:
+    def __init__(self, name: str, value: str) -> None:
+        self.name, self.value = name, value
+
+
+def test_has_answers_built_in_names_without_reading_installed_plugins(monkeypatch):
+    import evalkit.registry as registry_module
+
+    scans: list[str] = []
+
+    def entry_points(group: str) -> list[_EntryPoint]:
+        scans.append(group)
+        return [_EntryPoint("plugged", "os.path:split")]
+
+    monkeypatch.setattr(registry_module, "entry_points", entry_points)
+    reg: Registry[object] = Registry("thing", {"path": "os.path:join"}, group="things")
+    assert reg.has("path")
+    assert scans == []
+    assert reg.has("plugged")  # not built in: the plugins are read once, and it is there
+    assert not reg.has("absent")
+    assert scans == ["things"]
+    import os.path
+
+    assert reg.get("plugged") is os.path.split

@@ -1,7 +1,5 @@
 """``python -m evalkit.cli``: the console script."""
 
-import sys
+from evalkit.cli import console
 
-from evalkit.cli import main
-
-sys.exit(main())
+console()

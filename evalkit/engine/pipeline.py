@@ -77,13 +77,20 @@ async def score_answer(
 
 async def process_sample(sample: Sample, request: Request, engine: Engine) -> SampleResult:
     """Solve and score one sample; failures become the sample's recorded error."""
-    solved = await engine.solver.solve(sample, request, engine.env)
+    return await settle(sample, request, engine, await solve(sample, request, engine))
+
+
+async def solve(sample: Sample, request: Request, engine: Engine) -> Solved:
+    """Run the task's solver on one sample (its model calls, or its tool loop)."""
+    return await engine.solver.solve(sample, request, engine.env)
+
+
+async def settle(sample: Sample, request: Request, engine: Engine, solved: Solved) -> SampleResult:
+    """Score a solved sample; a failed solve, judge or scorer becomes the sample's error."""
     request = solved.request or request  # the record shows the prompt as the model saw it
     if solved.completion is None:
         error = solved.error or "no completion"
-        return SampleResult(
-            sample, request, None, None, error, solved.attempts, solved.transcript
-        )
+        return SampleResult(sample, request, None, None, error, solved.attempts, solved.transcript)
     try:
         raw = await score_answer(engine, sample, solved.completion, solved.transcript)
         score = with_solver_stats(raw, solved)
@@ -107,26 +114,60 @@ async def pipeline(
     concurrency: int,
     on_result: Callable[[T, SampleResult], None],
 ) -> None:
-    """Run every item with at most ``concurrency`` samples in progress.
+    """Run every item with at most ``concurrency`` samples being solved at a time.
 
     Items of several tasks share the workers (and so the concurrency budget): each item carries
-    its task's engine and a tag handed back with its result.
+    its task's engine and a tag handed back with its result. A worker that has solved a sample
+    hands its scoring and recording to a task of its own and takes its next sample at once, so
+    the next request goes out before the last answer is scored; at most ``concurrency``
+    samples wait to be scored and recorded (a worker waits for a place).
     """
     work = iter(items)
     caps = [e.max_concurrency for _, e, _, _ in items if e.max_concurrency]
     limit = min([concurrency, *caps])
+    places = asyncio.Semaphore(limit)
+    settling: set[asyncio.Task[None]] = set()
+    failures: list[BaseException] = []
+
+    async def record(
+        tag: T, sample: Sample, request: Request, engine: Engine, solved: Solved
+    ) -> None:
+        try:
+            on_result(tag, await settle(sample, request, engine, solved))
+        finally:
+            places.release()
+
+    def settled(task: asyncio.Task[None]) -> None:
+        settling.discard(task)
+        error = None if task.cancelled() else task.exception()
+        if error is not None:  # e.g. the disk is full: stop taking samples
+            failures.append(error)
+            for other in workers:
+                other.cancel()
 
     async def worker() -> None:
         for tag, engine, sample, request in work:  # one shared iterator: each item taken once
-            on_result(tag, await process_sample(sample, request, engine))
+            solved = await solve(sample, request, engine)
+            await places.acquire()
+            task = asyncio.ensure_future(record(tag, sample, request, engine, solved))
+            settling.add(task)
+            task.add_done_callback(settled)
 
-    tasks = [asyncio.ensure_future(worker()) for _ in range(min(limit, len(items)))]
+    workers = [asyncio.ensure_future(worker()) for _ in range(min(limit, len(items)))]
     try:
-        await asyncio.gather(*tasks)
-    except BaseException:
-        # One worker failed (e.g. the disk is full) or the run was interrupted: stop the others
-        # before the backend closes, so no request is left in flight and no line half-written.
-        for task in tasks:
+        await asyncio.gather(*workers)
+        while settling:
+            await asyncio.gather(*settling)
+        if failures:  # one that ended (and left ``settling``) before it was awaited here
+            raise failures[0]
+    except BaseException as exc:
+        # A sample could not be recorded (e.g. the disk is full) or the run was interrupted:
+        # stop the others before the backend closes, so no request is left in flight and no
+        # line half-written.
+        rest = [*workers, *settling]
+        for task in rest:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*rest, return_exceptions=True)
+        if failures and isinstance(exc, asyncio.CancelledError):
+            raise failures[0] from None
         raise

@@ -31,6 +31,7 @@ from evalkit.errors import BackendUnavailable, ConfigError
 from evalkit.executors import EXECUTORS, Executor
 from evalkit.records.io import recorded_judge
 from evalkit.records.lifecycle import RunFolder, check_error_rates, initial_record
+from evalkit.records.provenance import gather_provenance
 from evalkit.scoring import SCORERS, ResourceScorer, Scorer, ScoringResources, judge_settings
 from evalkit.task.plan import TaskPlan, plan_task
 from evalkit.types import Request, Sample
@@ -283,6 +284,7 @@ async def run_async(
             "--resume RUN resumes one task's run; use --resume latest for several tasks"
         )
     executor = EXECUTORS.get(config.executor)(config)  # a missing extra fails before planning
+    gather_provenance()
     plans = [plan_task(TaskRef.parse(t), config) for t in config.tasks]
     try:
         backend = backend or await executor.backend()

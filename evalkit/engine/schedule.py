@@ -73,15 +73,22 @@ Execute = Callable[[list[Item], Callable[[TaskRun, SampleResult], None]], Awaita
 """Runs items and reports each result as it lands (the Ray executor's shards)."""
 
 
+def _load_summary() -> None:
+    from evalkit.stats.metrics import aggregate  # numpy
+
+    # numpy loads numpy.random and numpy.ma on first use: one tiny summary loads them here.
+    aggregate([{"x": 1.0}, {"x": 0.0}], [{}, {}], n_boot=2)
+    importlib.import_module("evalkit.records.summary")
+
+
 def prefetch_summary() -> threading.Thread:
-    """Import what finalizing a record needs (numpy) on a thread while the samples run.
+    """Load what finalizing a record needs (numpy) on a thread while the samples run.
 
     Started when the first result lands (every worker's request is out by then), so neither
-    the first request nor the end of the run waits for those imports.
+    the first request nor the end of the run waits for those imports. It computes nothing
+    that is kept.
     """
-    thread = threading.Thread(
-        target=importlib.import_module, args=("evalkit.records.summary",), daemon=True
-    )
+    thread = threading.Thread(target=_load_summary, daemon=True)
     thread.start()
     return thread
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import platform
 import subprocess
-from functools import lru_cache
+import threading
+from functools import cache, lru_cache
 from importlib.metadata import PackageNotFoundError, distribution, version
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,7 @@ def _git_state() -> tuple[str | None, bool | None]:
     return commit or None, bool(dirty)
 
 
+@cache
 def package_version(name: str) -> str | None:
     """The installed version of a distribution (``None`` when not installed).
 
@@ -77,8 +79,28 @@ def package_version(name: str) -> str | None:
     return version(name)
 
 
+def gather_provenance() -> threading.Thread:
+    """Look up what :func:`provenance` reports on a thread (its answers are kept per process).
+
+    Started before a run plans its tasks: the git and ``uname -p`` processes it waits for
+    then cost the run no time before its first request.
+    """
+    thread = threading.Thread(target=provenance, daemon=True)
+    thread.start()
+    return thread
+
+
+_GATHERING = threading.Lock()
+"""Held while provenance is looked up: a second caller waits for the first one's answers."""
+
+
 def provenance() -> dict[str, Any]:
     """Return evalkit's version, git commit + dirty flag, Python, platform, package versions."""
+    with _GATHERING:
+        return _provenance()
+
+
+def _provenance() -> dict[str, Any]:
     packages = {}
     for name in TRACKED_PACKAGES:
         found = package_version(name)

@@ -221,7 +221,7 @@ def needs_every_line(record: RunRecord) -> bool:
     from evalkit.scoring import SCORERS, RunSummarizer
 
     name = str(record.task.get("scorer", ""))
-    if name not in SCORERS.names():
+    if not SCORERS.has(name):
         return False
     return isinstance(SCORERS.get(name)(record.task.get("params") or {}), RunSummarizer)
 

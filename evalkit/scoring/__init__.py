@@ -88,7 +88,7 @@ def run_metrics(
     scorer: str, params: Mapping[str, Any], lines: Sequence[Mapping[str, Any]], seed: int
 ) -> dict[str, Any]:
     """The run-level metrics of the named scorer (``{}`` when it has no ``summarize``)."""
-    if scorer not in SCORERS.names():
+    if not SCORERS.has(scorer):
         return {}
     built = SCORERS.get(scorer)(params)
     return built.summarize(lines, seed) if isinstance(built, RunSummarizer) else {}

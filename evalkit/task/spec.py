@@ -187,8 +187,12 @@ def task_dirs(extra: tuple[Path, ...] = ()) -> list[Path]:
 
 def discover(extra: tuple[Path, ...] = ()) -> dict[str, Path]:
     """Map every discoverable task name to its folder."""
+    return _tasks_in(task_dirs(extra))
+
+
+def _tasks_in(roots: list[Path]) -> dict[str, Path]:
     found: dict[str, Path] = {}
-    for root in task_dirs(extra):
+    for root in roots:
         if not root.is_dir():
             raise ConfigError(f"tasks dir '{root}' does not exist or is not a folder")
         for toml_path in sorted(root.glob("*/task.toml")):
@@ -230,7 +234,7 @@ def _check_references(task: TaskDef, toml_path: Path) -> None:
     from evalkit.scoring import SCORERS
 
     spec = task.spec
-    if spec.scorer not in SCORERS.names():
+    if not SCORERS.has(spec.scorer):
         raise TaskSpecError(
             f"{toml_path}: key 'scorer': unknown scorer '{spec.scorer}'."
             f"{suggest(spec.scorer, SCORERS.names())}"
@@ -241,7 +245,7 @@ def _check_references(task: TaskDef, toml_path: Path) -> None:
         (f"variants.{n}.solver", v.solver) for n, v in spec.variants.items() if v.solver
     ]
     for where, solver in solvers:
-        if solver not in SOLVERS.names():
+        if not SOLVERS.has(solver):
             raise TaskSpecError(
                 f"{toml_path}: key '{where}': unknown solver '{solver}'."
                 f"{suggest(solver, SOLVERS.names())}"
@@ -275,7 +279,10 @@ def find_task(name: str, extra: tuple[Path, ...] = ()) -> TaskDef:
     Raises:
         UnknownNameError: with a "did you mean" hint and the available names.
     """
-    found = discover(extra)
+    # The folders searched first decide most lookups; plugins' folders are listed only if not.
+    found = _tasks_in([*extra, packaged_tasks_dir()])
+    if name not in found:
+        found = discover(extra)
     if name not in found:
         known = sorted(found)
         raise UnknownNameError(

@@ -1,11 +1,12 @@
 """Data loading: local layouts, the hub fallback error, stable ids, subsets, task discovery."""
 
 import json
+import shutil
 import time
 
 import pytest
 
-from evalkit.errors import DataError
+from evalkit.errors import DataError, UnknownNameError
 from evalkit.task import spec as tasks_module
 from evalkit.task.data import fingerprint, load_hub, load_local, row_id, subset, to_samples
 from evalkit.task.spec import DatasetSpec, discover
@@ -81,3 +82,27 @@ def test_entry_point_task_folders_are_discovered(tmp_path, monkeypatch, fixture_
     monkeypatch.setattr(tasks_module, "entry_points", lambda group: [FakeEntryPoint()] if group == "evalkit.tasks" else [])
     assert "echo_exact" in discover()
     json.dumps(sorted(discover()))
+
+
+def test_plugin_task_folders_are_read_only_for_a_task_not_found_before_them(tmp_path, monkeypatch, fixture_tasks):
+    loads: list[str] = []
+
+    class FakeEntryPoint:
+        name = "mine"
+
+        def load(self):
+            loads.append(self.name)
+            return str(fixture_tasks)
+
+    monkeypatch.setattr(tasks_module, "entry_points", lambda group: [FakeEntryPoint()] if group == "evalkit.tasks" else [])
+    assert tasks_module.find_task("gsm8k").path.name == "gsm8k"  # a packaged task
+    assert loads == []
+    assert tasks_module.find_task("echo_exact").path == fixture_tasks / "echo_exact"
+    assert loads == ["mine"]
+    # A folder given with --tasks-dir comes first, and an unknown name lists all tasks.
+    mine = tmp_path / "mine"
+    shutil.copytree(fixture_tasks / "echo_exact", mine / "echo_exact")
+    assert tasks_module.find_task("echo_exact", (mine,)).path == mine / "echo_exact"
+    assert loads == ["mine"]
+    with pytest.raises(UnknownNameError, match="unknown task 'nope'.*echo_exact.*gsm8k"):
+        tasks_module.find_task("nope")
