@@ -118,9 +118,11 @@ async def pipeline(
 
     Items of several tasks share the workers (and so the concurrency budget): each item carries
     its task's engine and a tag handed back with its result. A worker that has solved a sample
-    hands its scoring and recording to a task of its own and takes its next sample at once, so
-    the next request goes out before the last answer is scored; at most ``concurrency``
-    samples wait to be scored and recorded (a worker waits for a place).
+    whose scorer makes no calls of its own (not a resource scorer: no judge, no sandbox) hands
+    its scoring and recording to a task of its own and takes its next sample at once, so the
+    next request goes out before the last answer is scored; at most ``concurrency`` such
+    samples are being scored at a time (a worker holding the next one waits for a place). A
+    resource scorer's judge calls and sandbox jails stay within the worker's own place.
     """
     work = iter(items)
     caps = [e.max_concurrency for _, e, _, _ in items if e.max_concurrency]
@@ -145,9 +147,17 @@ async def pipeline(
             for other in workers:
                 other.cancel()
 
+    handed_off: dict[int, bool] = {}  # by id(engine): is its scoring handed to a task?
+
     async def worker() -> None:
         for tag, engine, sample, request in work:  # one shared iterator: each item taken once
             solved = await solve(sample, request, engine)
+            hand_off = handed_off.get(id(engine))
+            if hand_off is None:
+                hand_off = handed_off[id(engine)] = not isinstance(engine.scorer, ResourceScorer)
+            if not hand_off:
+                on_result(tag, await settle(sample, request, engine, solved))
+                continue
             await places.acquire()
             task = asyncio.ensure_future(record(tag, sample, request, engine, solved))
             settling.add(task)
@@ -161,13 +171,16 @@ async def pipeline(
         if failures:  # one that ended (and left ``settling``) before it was awaited here
             raise failures[0]
     except BaseException as exc:
-        # A sample could not be recorded (e.g. the disk is full) or the run was interrupted:
-        # stop the others before the backend closes, so no request is left in flight and no
-        # line half-written.
-        rest = [*workers, *settling]
+        # A worker failed, a sample could not be recorded (e.g. the disk is full) or the run
+        # was interrupted: stop the workers before the backend closes, so no request is left
+        # in flight and no line half-written. Samples already solved are still scored and
+        # recorded after a worker's failure, as they were before its next request; after an
+        # interruption or a failed recording they are dropped (a resumed run redoes them).
+        stopping = isinstance(exc, asyncio.CancelledError) or bool(failures)
+        rest = [*workers, *settling] if stopping else workers
         for task in rest:
             task.cancel()
-        await asyncio.gather(*rest, return_exceptions=True)
+        await asyncio.gather(*workers, *settling, return_exceptions=True)
         if failures and isinstance(exc, asyncio.CancelledError):
             raise failures[0] from None
         raise
