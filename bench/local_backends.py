@@ -191,8 +191,9 @@ def report(rates: dict[str, float], args: argparse.Namespace) -> None:
     print(f"{'path':32} {'tokens/s':>9} {'vs raw':>7}")
     for name, rate in rates.items():
         print(f"{name:32} {rate:9.1f} {rate / raw:7.1%}")
-    verdict = "meets" if rates["evalkit llamacpp"] >= 0.9 * raw else "MISSES"
-    print(f"evalkit llamacpp {verdict} the target of 90% of raw")
+    worst = min(rate for name, rate in rates.items() if name != "raw llama_cpp")
+    verdict = "meets" if worst >= 0.98 * raw else "MISSES"
+    print(f"the slowest evalkit path {verdict} the target of 98% of raw (issue 20)")
 
 
 if __name__ == "__main__":
