@@ -8,6 +8,7 @@ import time
 import numpy as np
 import pytest
 from scipy import optimize, stats  # type: ignore[import-untyped]
+from support.synthetic_runs import simulated_pair
 
 from evalkit.stats.paired import (
     PairedDiff,
@@ -82,27 +83,8 @@ def test_discordant_pairs() -> None:
 # --- paired bootstrap ------------------------------------------------------------------------
 
 
-def _correlated_runs(
-    seed: int, n: int = 1319, drop: float = 0.0
-) -> tuple[list[float], list[float]]:
-    """A baseline and a candidate on the same n items.
-
-    The candidate re-runs the same model with decoding noise: about 2% of right answers turn
-    wrong and as many wrong ones turn right, so the expected accuracy is unchanged. A real
-    regression additionally turns ``round(drop * n)`` of the still-right answers wrong.
-    """
-    rng = np.random.default_rng(seed)
-    base = (rng.random(n) < 0.75).astype(float)
-    u = rng.random(n)
-    # P(right -> wrong) = 0.02 on 75% of items, P(wrong -> right) = 0.06 on 25%: equal counts.
-    cand = np.where(base == 1, u >= 0.02, u < 0.06).astype(float)
-    lost = rng.choice(np.flatnonzero(cand), size=round(drop * n), replace=False)
-    cand[lost] = 0.0
-    return base.tolist(), cand.tolist()
-
-
 def test_paired_bootstrap_diff_and_interval() -> None:
-    base, cand = _correlated_runs(0, drop=0.03)
+    base, cand = simulated_pair(0, drop=0.03)
     b, c = np.array(base), np.array(cand)
     res = paired_bootstrap(base, cand, seed=1)
     assert res.n == 1319
@@ -117,7 +99,7 @@ def test_paired_bootstrap_diff_and_interval() -> None:
 
 
 def test_paired_bootstrap_alpha_and_weights() -> None:
-    base, cand = _correlated_runs(3)
+    base, cand = simulated_pair(3)
     wide = paired_bootstrap(base, cand, alpha=0.01)
     narrow = paired_bootstrap(base, cand, alpha=0.2)
     assert wide.ci_low < narrow.ci_low < narrow.ci_high < wide.ci_high
@@ -153,7 +135,7 @@ def test_paired_bootstrap_edge_cases() -> None:
 
 
 def test_gate_detects_real_three_point_drop() -> None:
-    base, cand = _correlated_runs(42, drop=0.03)
+    base, cand = simulated_pair(42, drop=0.03)
     drop = float(np.mean(base) - np.mean(cand))
     assert 0.02 < drop < 0.04
     res = paired_drop_test(base, cand, margin=0.01)
@@ -163,7 +145,7 @@ def test_gate_detects_real_three_point_drop() -> None:
 
 
 def test_gate_passes_rerun_with_different_noise() -> None:
-    base, cand = _correlated_runs(42)
+    base, cand = simulated_pair(42)
     res = paired_drop_test(base, cand, margin=0.01)
     assert not res.regressed
     assert res.pvalue > 0.2
@@ -171,10 +153,10 @@ def test_gate_passes_rerun_with_different_noise() -> None:
 
 def test_gate_power_and_false_alarm_rate_over_many_runs() -> None:
     caught = sum(
-        paired_drop_test(*_correlated_runs(s, drop=0.03), margin=0.01).regressed for s in range(200)
+        paired_drop_test(*simulated_pair(s, drop=0.03), margin=0.01).regressed for s in range(200)
     )
     false_alarms = sum(
-        paired_drop_test(*_correlated_runs(s), margin=0.01).regressed for s in range(200)
+        paired_drop_test(*simulated_pair(s), margin=0.01).regressed for s in range(200)
     )
     assert caught >= 185  # about 97.5% power: 3 points against a 1-point margin
     assert false_alarms <= 2

@@ -29,6 +29,7 @@ def simulated_pair(seed: int, n: int = 1319, drop: float = 0.0) -> tuple[list[fl
     rng = np.random.default_rng(seed)
     base = (rng.random(n) < 0.75).astype(float)
     u = rng.random(n)
+    # P(right -> wrong) = 0.02 on 75% of items, P(wrong -> right) = 0.06 on 25%: equal counts.
     cand = np.where(base == 1, u >= 0.02, u < 0.06).astype(float)
     lost = rng.choice(np.flatnonzero(cand), size=round(drop * n), replace=False)
     cand[lost] = 0.0
