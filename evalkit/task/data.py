@@ -19,7 +19,7 @@ import os
 import random
 import socket
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 from urllib.parse import urlsplit
@@ -227,9 +227,8 @@ def load_split(spec: DatasetSpec, split: str, data_dir: Path | None) -> LoadedSp
         return load_local(spec, split, data_dir)
     packaged = package_dir(spec)
     if packaged is not None:
-        rows = load_local(spec, split, packaged).rows
         source = f"package:{spec.package}/{spec.splits[split]}"
-        return LoadedSplit(rows, source, None, fingerprint(rows))
+        return replace(load_local(spec, split, packaged), source=source)
     if spec.package is not None and spec.hf_path is None:
         raise DataError(f"the data package '{spec.package}' is not installed: pip install it")
     return load_hub(spec, split)
