@@ -1,11 +1,11 @@
 """Scale: wall time and peak memory of large runs against a 0 ms server (whole CLI).
 
-A synthetic task (``exact`` scorer, one short prompt per row, a ``kind`` breakdown) is written
-with 10,000, 30,000 and 100,000 rows and run by ``evalkit run`` (process start to exit,
-``--concurrency 32``) against the local test server echoing each prompt at once; then the
-14,042-question MMLU test set (``--data-dir``) the same way. Prints wall time, time per sample,
-peak RSS of the evalkit process, and the per-sample cost between the sizes (linear time shows
-as a flat per-sample cost).
+A synthetic task (the tests' ``rel_echo`` from tests/support/recording_server.py: ``exact``
+scorer, one short prompt per row, a ``kind`` breakdown) is written with 10,000, 30,000 and
+100,000 rows and run by ``evalkit run`` (process start to exit, ``--concurrency 32``) against the
+local test server echoing each prompt at once; then the 14,042-question MMLU test set
+(``--data-dir``) the same way. Prints wall time, time per sample, peak RSS of the evalkit
+process, and the per-sample cost between the sizes (linear time shows as a flat per-sample cost).
 
     python bench/scale.py [--sizes 10000,30000,100000] [--no-mmlu] [--data-dir ../shared/data]
 
@@ -15,9 +15,7 @@ Targets (issue 20): time linear in the sample count, peak RSS <= 300 MiB at 100,
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import random
 import subprocess
 import sys
 import tempfile
@@ -28,53 +26,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
+from support.recording_server import write_task  # noqa: E402
 from support.server_process import start_server_process  # noqa: E402
-
-TASK_TOML = """\
-name = "scale_echo"
-version = "1"
-description = "Scale bench: the server echoes the word; the gold is the word on most rows."
-scorer = "exact"
-primary_metric = "accuracy"
-group_by = ["kind"]
-
-[dataset]
-format = "jsonl"
-splits = { test = "scale/test.jsonl" }
-
-[fields]
-target = "gold"
-id = "key"
-metadata = ["kind"]
-
-[params]
-split = "test"
-format = "chat"
-user_template = "prompt.jinja"
-
-[generation]
-max_tokens = 16
-"""
-
-
-def write_task(root: Path, n: int) -> tuple[Path, Path]:
-    """The ``scale_echo`` task with ``n`` rows; return (tasks dir, data dir)."""
-    rng = random.Random(n)
-    task = root / "tasks" / "scale_echo"
-    task.mkdir(parents=True)
-    (task / "task.toml").write_text(TASK_TOML)
-    (task / "prompt.jinja").write_text("{{ word }}\n")
-    data = root / "data" / "scale"
-    data.mkdir(parents=True)
-    with (data / "test.jsonl").open("w") as fh:
-        for i in range(n):
-            word = f"w{i}-{rng.choice(['alpha', 'beta', 'gamma', 'delta'])}"
-            gold = word if rng.random() < 0.7 else f"not-{word}"
-            fh.write(
-                json.dumps({"key": f"r{i}", "word": word, "gold": gold, "kind": "abcde"[i % 5]})
-            )
-            fh.write("\n")
-    return root / "tasks", root / "data"
 
 
 def run(args: list[str], env: dict[str, str]) -> dict[str, Any]:
@@ -124,8 +77,8 @@ def main() -> None:
         try:
             done: list[tuple[int, dict[str, Any]]] = []
             for n in sizes:
-                tasks, data = write_task(tmp / f"t{n}", n)
-                r = evalkit(server.base_url, "scale_echo", data, tmp / f"out{n}", env,
+                tasks, data = write_task(tmp / f"t{n}", n, seed=n)
+                r = evalkit(server.base_url, "rel_echo", data, tmp / f"out{n}", env,
                             "--tasks-dir", str(tasks))  # fmt: skip
                 show("synthetic", n, r)
                 done.append((n, r))
