@@ -8,7 +8,6 @@ deterministic, so any mistake in a task file or dataset fails here, before money
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -18,6 +17,7 @@ from evalkit.errors import ConfigError, DataError
 from evalkit.registry import suggest
 from evalkit.task.data import (
     LoadedSplit,
+    canonical_json,
     fewshot_pool,
     field_adapter,
     generate_split,
@@ -61,8 +61,7 @@ class TaskPlan:
         for r in self.requests:
             tools = [t.to_dict() for t in r.tools] if r.tools else None
             item = [r.sample_id, r.epoch, r.prompt_json(), tools]
-            text = json.dumps(item, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-            h.update(text.encode("utf-8", "surrogatepass") + b"\n")
+            h.update(canonical_json(item).encode("utf-8", "surrogatepass") + b"\n")
         return h.hexdigest()
 
 
@@ -184,20 +183,19 @@ def plan_task(ref: TaskRef, config: RunConfig) -> TaskPlan:
         if generator is not None
         else load_split(definition.spec.dataset, split, data_dir)
     )
-    selected = select_subjects(task, to_samples(data.rows, adapt, data.source))
+    every = to_samples(data.rows, adapt, data.source)
+    selected = select_subjects(task, every)
     samples = expand_circular(task, subset(selected, config.limit, config.sample, config.seed))
     if not samples:
         raise DataError(f"task '{task.label}': no samples selected")
     pool: list[Sample] = []
     fewshot_source = None
     if f.n_shot > 0:
-        shot_split = f.fewshot_split
-        shot_data = (
-            data
-            if shot_split == split
-            else load_split(definition.spec.dataset, shot_split, data_dir)
-        )
-        pool = to_samples(shot_data.rows, adapt, shot_data.source)
+        if f.fewshot_split == split:  # shots from the evaluated split: adapted once
+            shot_data, pool = data, every
+        else:
+            shot_data = load_split(definition.spec.dataset, f.fewshot_split, data_dir)
+            pool = to_samples(shot_data.rows, adapt, shot_data.source)
         fewshot_source = f"{shot_data.source}@{shot_data.sha256[:16]}"
     by_group: dict[str, list[Sample]] = defaultdict(list)
     for s in pool:
