@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import TypeVar
+from dataclasses import dataclass, field, replace
+from typing import TypeVar, cast
 
 from evalkit.engine.solvers import Solved, SolveEnv, Solver
 from evalkit.errors import BackendError
@@ -31,6 +31,12 @@ class Engine:
     env: SolveEnv
     resources: ScoringResources = ScoringResources()
     max_concurrency: int | None = None
+    scorer_uses_resources: bool = field(init=False)
+    """Whether the scorer is a resource scorer (judge, sandbox): decided once, not per sample."""
+
+    def __post_init__(self) -> None:
+        uses = isinstance(self.scorer, ResourceScorer)
+        object.__setattr__(self, "scorer_uses_resources", uses)
 
 
 def with_solver_stats(score: Score, solved: Solved) -> Score:
@@ -69,10 +75,10 @@ async def score_answer(
     engine: Engine, sample: Sample, completion: Completion, transcript: tuple[Message, ...]
 ) -> Score:
     """Score a final answer: pure scorers off the event loop, resource scorers with resources."""
-    scorer = engine.scorer
-    if isinstance(scorer, ResourceScorer):
+    if engine.scorer_uses_resources:
+        scorer = cast(ResourceScorer, engine.scorer)
         return await scorer.ascore(sample, completion, transcript, engine.resources)
-    return await asyncio.to_thread(scorer.score, sample, completion)
+    return await asyncio.to_thread(cast(Scorer, engine.scorer).score, sample, completion)
 
 
 async def process_sample(sample: Sample, request: Request, engine: Engine) -> SampleResult:
@@ -147,15 +153,10 @@ async def pipeline(
             for other in workers:
                 other.cancel()
 
-    handed_off: dict[int, bool] = {}  # by id(engine): is its scoring handed to a task?
-
     async def worker() -> None:
         for tag, engine, sample, request in work:  # one shared iterator: each item taken once
             solved = await solve(sample, request, engine)
-            hand_off = handed_off.get(id(engine))
-            if hand_off is None:
-                hand_off = handed_off[id(engine)] = not isinstance(engine.scorer, ResourceScorer)
-            if not hand_off:
+            if engine.scorer_uses_resources:  # its calls stay within this worker's place
                 on_result(tag, await settle(sample, request, engine, solved))
                 continue
             await places.acquire()

@@ -225,7 +225,7 @@ async def scoring_engine(
     the response cache unless ``config.cache`` is off. Yields the engine and the judge's record.
     """
     scorer = SCORERS.get(plan.task.definition.spec.scorer)(plan.task.params)
-    needs = set(scorer.needs) if isinstance(scorer, ResourceScorer) else set()
+    needs = _needs(plan, scorer, {})  # rescoring runs no tools
     judge = None
     if "judge" in needs:
         if config.judge is None:
