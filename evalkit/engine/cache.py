@@ -25,6 +25,7 @@ from typing import Any, cast, get_args
 from evalkit.backends import BackendIdentity
 from evalkit.errors import ResultsError
 from evalkit.redaction import escape_surrogates
+from evalkit.task.data import canonical_json
 from evalkit.types import Completion, FinishReason, Request, ToolCall, Usage
 
 CACHE_FILE = "responses.sqlite"
@@ -75,7 +76,7 @@ def cache_key(
     if request.tools:  # tool-less requests keep the keys they always had
         payload["tools"] = [t.to_dict() for t in request.tools]
         payload["tool_choice"] = request.tool_choice
-    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    text = canonical_json(payload)
     # surrogatepass: a lone surrogate in a prompt hashes deterministically; other text as UTF-8
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
