@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 Role = Literal["system", "user", "assistant", "tool", "environment"]
 """Who speaks a chat message: ``tool`` carries a native tool result (OpenAI protocol);
@@ -22,6 +22,8 @@ Role = Literal["system", "user", "assistant", "tool", "environment"]
 
 FinishReason = Literal["stop", "length", "content_filter", "tool_calls", "unknown"]
 """Why the model stopped: ``length`` means the output was truncated at ``max_tokens``."""
+FINISH_REASONS: frozenset[str] = frozenset(get_args(FinishReason))
+"""Every :data:`FinishReason`, to check one read from a server, a cache or a file."""
 
 
 @dataclass(frozen=True, slots=True)

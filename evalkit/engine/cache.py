@@ -20,13 +20,13 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast, get_args
+from typing import Any, cast
 
 from evalkit.backends import BackendIdentity
 from evalkit.errors import ResultsError
 from evalkit.redaction import escape_surrogates
 from evalkit.task.data import canonical_json
-from evalkit.types import Completion, FinishReason, Request, ToolCall, Usage
+from evalkit.types import FINISH_REASONS, Completion, FinishReason, Request, ToolCall, Usage
 
 CACHE_FILE = "responses.sqlite"
 SCHEMA = """
@@ -99,7 +99,6 @@ def _encode(c: Completion) -> str:
     )
 
 
-FINISH_REASONS = frozenset(get_args(FinishReason))
 
 
 def _decode(raw: Any) -> Completion | None:

@@ -11,7 +11,7 @@ import asyncio
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, cast, get_args
+from typing import Any, cast
 
 from pydantic import ValidationError
 
@@ -33,6 +33,7 @@ from evalkit.records.schema import SampleLine
 from evalkit.records.summary import finalize_record
 from evalkit.task.plan import plan_task
 from evalkit.types import (
+    FINISH_REASONS,
     Completion,
     FinishReason,
     Message,
@@ -54,7 +55,6 @@ def _config(record: RunRecord, data_dir: Path | None) -> RunConfig:
     return config.model_copy(update={"data_dir": data_dir}) if data_dir is not None else config
 
 
-FINISH_REASONS = frozenset(get_args(FinishReason))
 
 
 def recorded_ref(record: RunRecord) -> TaskRef:
