@@ -12,14 +12,15 @@ the same answer.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from evalkit.errors import ResultsError
 from evalkit.records.io import SAMPLES_FILE, atomic_write, read_record, read_samples, write_record
+from evalkit.records.lines import encode_line
 from evalkit.records.schema import SampleLine
+from evalkit.task.data import canonical_json
 
 TEXT_FIELDS = ("prompt", "completion", "target", "answer", "details", "transcript")
 """Fields of a sample line replaced by their hash (a multi-turn transcript holds later turns of
@@ -27,9 +28,9 @@ the benchmark's own text, e.g. MT-Bench's second questions)."""
 
 
 def text_hash(value: Any) -> str:
-    """Return ``sha256:<first 16 hex>`` of a value's canonical JSON."""
-    canonical = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+    """Return ``sha256:<first 16 hex>`` of a value's canonical JSON (lone surrogates kept)."""
+    canonical = canonical_json(value).encode("utf-8", "surrogatepass")
+    return "sha256:" + hashlib.sha256(canonical).hexdigest()[:16]
 
 
 def redact_line(line: SampleLine, keep_metadata: Sequence[str]) -> dict[str, Any]:
@@ -68,6 +69,5 @@ def publish(run_dir: Path, destination: Path) -> Path:
     except OSError as exc:
         raise ResultsError(f"cannot create '{target}': {exc.strerror or exc}") from None
     write_record(target, record.model_copy(update={"redacted": True}))
-    text = "".join(json.dumps(ln, sort_keys=True, ensure_ascii=False) + "\n" for ln in lines)
-    atomic_write(target / SAMPLES_FILE, text)
+    atomic_write(target / SAMPLES_FILE, "".join(encode_line(ln) for ln in lines))
     return target
