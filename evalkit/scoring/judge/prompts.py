@@ -17,6 +17,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -69,9 +70,8 @@ class JudgePrompt:
                 return self.template.format(**fields)
             except (KeyError, IndexError) as exc:
                 raise ConfigError(f"judge prompt '{self.name}': no field {exc}") from None
-        template = _sandbox().from_string(self.template)
         try:
-            return render_bounded(template, dict(fields))
+            return render_bounded(_compiled(self.template), dict(fields))
         except jinja2.UndefinedError as exc:
             fields_known = ", ".join(sorted(fields))
             raise ConfigError(
@@ -91,6 +91,12 @@ class JudgePrompt:
 
 def _sandbox() -> BoundedSandbox:
     return BoundedSandbox(undefined=jinja2.StrictUndefined, autoescape=False)
+
+
+@lru_cache(maxsize=32)
+def _compiled(template: str) -> jinja2.Template:
+    """A rubric compiled once: every judge request fills the same template."""
+    return _sandbox().from_string(template)
 
 
 def rubric_prompt(path: Path) -> JudgePrompt:
