@@ -172,9 +172,7 @@ class ToolLoop:
             known = ", ".join(sorted(env.tools)) or "none"
             shown = f"Error: unknown tool '{call.name[:100]}' (tools: {known})"
             return ToolResult(shown, "unknown_tool")
-        if call.name not in sessions:
-            sessions[call.name] = tool.open(env.sandbox)
-        return await sessions[call.name].run(call)
+        return await sessions[call.name].run(call)  # every tool's session opened with the sample
 
 
 def make_tool_loop(params: SolverParams) -> ToolLoop:
