@@ -103,6 +103,8 @@ def recorded_config(config: RunConfig) -> dict[str, Any]:
     Runs without a judge record no judge keys, runs without a baseline no ``baseline_run``,
     and runs on the local executor no executor keys (their records keep the form they always had).
     """
+    from evalkit.backends.urls import public_url
+
     dumped = config.model_dump(mode="json")
     for key, unset in (("executor", "local"), ("executor_args", {}), ("ray_address", None)):
         if dumped[key] == unset:
@@ -110,15 +112,11 @@ def recorded_config(config: RunConfig) -> dict[str, Any]:
     if config.baseline_run is None:
         dumped.pop("baseline_run")
     if config.base_url is not None:
-        from evalkit.backends.urls import public_url
-
         dumped["base_url"] = public_url(config.base_url)
     if config.judge is None:
         dumped.pop("judge")
         dumped.pop("judge_args")
     elif "base_url" in config.judge_args:
-        from evalkit.backends.openai_api import public_url
-
         dumped["judge_args"]["base_url"] = public_url(config.judge_args["base_url"])
     return dumped
 
