@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from support.smollm2 import require_smollm2
 
 from evalkit.backends import PROVIDERS, BackendOptions
 from evalkit.backends.llamacpp import LlamaCppBackend, LlamaCppSettings, parse_settings
@@ -147,11 +148,7 @@ def test_common_prefix_length() -> None:
 
 @pytest.fixture(scope="module")
 def backend() -> Iterator[LlamaCppBackend]:
-    pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (evalkit[llamacpp])")
-    try:
-        resolve_local_model("smollm2-135m")
-    except ConfigError as err:
-        pytest.skip(f"SmolLM2 is not installed: {err}")
+    require_smollm2()
     built = PROVIDERS.get("llamacpp")(
         "smollm2-135m", BackendOptions(model_args={"n_threads": THREADS})
     )

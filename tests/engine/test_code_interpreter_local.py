@@ -7,25 +7,16 @@ from __future__ import annotations
 import json
 
 import pytest
+from support.smollm2 import require_smollm2
 
 from evalkit.cli import main
-from evalkit.errors import ConfigError
 from evalkit.records.io import read_record, read_samples
 
 pytestmark = pytest.mark.slow
 
 
 def test_smollm2_runs_math_with_the_interpreter_through_the_cli(tmp_path, fixture_data, capsys):
-    pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (evalkit[llamacpp])")
-    from evalkit.backends.local_models import resolve_local_model
-    from evalkit.errors import SandboxUnavailable
-    from evalkit.sandbox import Sandbox
-
-    try:
-        resolve_local_model("smollm2-135m")
-        Sandbox.check_available()
-    except (ConfigError, SandboxUnavailable) as err:
-        pytest.skip(str(err))
+    require_smollm2(sandbox=True)
     code = main(["run", "--model", "llamacpp/smollm2-135m", "-M", "n_threads=1", "--tasks", "math:code_interpreter",
                  "-T", "protocol=fenced", "-T", "max_turns=2", "--max-tokens", "96",
                  "--data-dir", str(fixture_data), "--output-dir", str(tmp_path / "runs"), "--quiet"])

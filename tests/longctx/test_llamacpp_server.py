@@ -18,6 +18,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from support.smollm2 import require_smollm2
 
 from evalkit.backends import BackendOptions
 from evalkit.backends.tokenizers import make_counter
@@ -39,13 +40,7 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     for module in ("uvicorn", "fastapi", "sse_starlette", "starlette_context", "pydantic_settings"):
         if importlib.util.find_spec(module) is None:
             pytest.skip(f"llama-cpp-python's server extra is missing ({module})")
-    from evalkit.backends.local_models import resolve_local_model
-    from evalkit.errors import ConfigError
-
-    try:
-        path = resolve_local_model("smollm2-135m").path
-    except ConfigError as err:
-        pytest.skip(f"SmolLM2 is not installed: {err}")
+    path = require_smollm2()
     port = free_port()
     log = tmp_path_factory.mktemp("llama-server") / "server.log"
     command = [

@@ -12,9 +12,9 @@ import json
 
 import pytest
 from support.scripted_server import reply, scripted_server
+from support.smollm2 import require_smollm2
 
 from evalkit.cli import main
-from evalkit.errors import ConfigError
 from evalkit.records.io import read_samples
 
 pytestmark = pytest.mark.slow
@@ -22,13 +22,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module", autouse=True)
 def _needs_everything():
-    pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (evalkit[llamacpp])")
-    from evalkit.backends.local_models import resolve_local_model
-
-    try:
-        resolve_local_model("smollm2-135m")
-    except ConfigError as err:
-        pytest.skip(f"SmolLM2 is not installed: {err}")
+    require_smollm2()
     from evalkit.scoring.judge.mtbench_data import data_dir
 
     try:

@@ -8,11 +8,9 @@ import json
 from pathlib import Path
 
 import pytest
+from support.smollm2 import SMOLLM2, require_smollm2
 
-from evalkit.backends.local_models import resolve_local_model
 from evalkit.cli import main
-from evalkit.errors import ConfigError
-from evalkit.sandbox import Sandbox, SandboxUnavailable
 from evalkit.scoring.code import continuation_program
 
 KINDS = {None, "no_code", "syntax", "assertion", "timeout", "memory", "exited_early"}
@@ -20,13 +18,8 @@ KINDS = {None, "no_code", "syntax", "assertion", "timeout", "memory", "exited_ea
 
 @pytest.fixture
 def smollm2() -> str:
-    pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (evalkit[llamacpp])")
-    try:
-        resolve_local_model("smollm2-135m")
-        Sandbox.check_available()
-    except (ConfigError, SandboxUnavailable) as err:
-        pytest.skip(str(err))
-    return "llamacpp/smollm2-135m"
+    require_smollm2(sandbox=True)
+    return f"llamacpp/{SMOLLM2}"
 
 
 @pytest.mark.slow
