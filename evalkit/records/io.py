@@ -255,25 +255,40 @@ def read_samples(run_dir: Path, complete: bool = False) -> list[SampleLine]:
         ResultsError: the file cannot be read, or a line (before the last, unless ``complete``)
             is not a sample record.
     """
-    path = run_dir / SAMPLES_FILE
+    return [record for _, _, record in scan_lines(run_dir / SAMPLES_FILE, complete=complete)]
+
+
+def scan_lines(
+    path: Path, end: int | None = None, complete: bool = False
+) -> Iterator[tuple[int, int, SampleLine]]:
+    """Each sample record in ``path`` (up to byte ``end``) with its offset and length, in order.
+
+    An unterminated last line that does not parse is a crash's torn write and is skipped,
+    unless ``complete`` (see :func:`read_samples`).
+
+    Raises:
+        ResultsError: the file cannot be read, or a line before the last is not a sample record.
+    """
+    offset = 0
     try:
-        data = path.read_bytes()
+        with path.open("rb") as fh:
+            for number, raw in enumerate(fh, start=1):
+                if end is not None and offset >= end:
+                    return
+                start, offset = offset, offset + len(raw)
+                if not raw.strip():
+                    continue
+                record, why = parse_line(raw)
+                if record is None:
+                    if complete or raw.endswith(b"\n"):  # only an unterminated last line is torn
+                        raise ResultsError(
+                            f"{path}:{number}: corrupt sample line ({why}); delete that line, "
+                            "then 'evalkit run ... --resume' the run to redo its sample"
+                        )
+                    continue
+                yield start, len(raw), record
     except OSError as exc:
         raise ResultsError(f"cannot read {path}: {exc.strerror or exc}") from None
-    lines = data.split(b"\n")
-    records: list[SampleLine] = []
-    for i, raw in enumerate(lines):
-        if not raw.strip():
-            continue
-        record, why = parse_line(raw)
-        if record is not None:
-            records.append(record)
-        elif complete or i < len(lines) - 1:  # only an unterminated last line can be torn
-            raise ResultsError(
-                f"{path}:{i + 1}: corrupt sample line ({why}); delete that line, then "
-                "'evalkit run ... --resume' the run to redo its sample"
-            )
-    return records
 
 
 def write_samples_sorted(run_dir: Path, records: Iterable[SampleLine]) -> None:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from evalkit.errors import ResultsError
-from evalkit.records.io import SAMPLES_FILE, atomic_writer
+from evalkit.records.io import SAMPLES_FILE, atomic_writer, scan_lines
 from evalkit.records.lines import encode_line, parse_line
 from evalkit.records.schema import SampleLine
 
@@ -41,38 +41,6 @@ class LineRef(NamedTuple):
     length: int
     own: bool = False
     """Written by this process with ``encode_line`` (copied as is, not re-checked)."""
-
-
-def _corrupt(path: Path, number: int, why: str) -> ResultsError:
-    return ResultsError(
-        f"{path}:{number}: corrupt sample line ({why}); delete that line, then "
-        "'evalkit run ... --resume' the run to redo its sample"
-    )
-
-
-def scan_lines(path: Path, end: int | None = None) -> Iterator[tuple[int, int, SampleLine]]:
-    """Each sample record in ``path`` (up to byte ``end``) with its offset and length, in order.
-
-    Raises:
-        ResultsError: the file cannot be read, or a line before the last is not a sample record.
-    """
-    offset = 0
-    try:
-        with path.open("rb") as fh:
-            for number, raw in enumerate(fh, start=1):
-                if end is not None and offset >= end:
-                    return
-                start, offset = offset, offset + len(raw)
-                if not raw.strip():
-                    continue
-                record, why = parse_line(raw)
-                if record is None:
-                    if raw.endswith(b"\n"):  # only an unterminated last line can be torn
-                        raise _corrupt(path, number, why)
-                    continue
-                yield start, len(raw), record
-    except OSError as exc:
-        raise ResultsError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
 def index_lines(path: Path, end: int | None = None) -> list[LineRef]:
