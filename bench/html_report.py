@@ -9,10 +9,11 @@ own completion, since a real model does not answer 14,042 questions with one tex
   from the vocabulary of all the questions.
 
 For each it writes the report with :func:`evalkit.reports.html.run_report` and prints the file
-size, the build time, and in headless Chromium (``/usr/bin/chromium``, driven by Playwright) the
-time from navigation start until the first page of samples is on screen (``performance.now()``
-when the page's script has finished), the load wall time, and how long a search and a filter
-click over all samples take to update the page.
+size, the build time, and in headless Chromium (found and launched as the report tests do, see
+tests/support/chromium.py; driven by Playwright) the time from navigation start until the first
+page of samples is on screen (``performance.now()`` when the page's script has finished), the
+load wall time, and how long a search and a filter click over all samples take to update the
+page.
 
     python bench/html_report.py [--data-dir ../shared/data] [--keep DIR]
 
@@ -29,22 +30,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from evalkit.cli import main as evalkit
-from evalkit.records.io import read_samples, write_samples_sorted
-from evalkit.reports.html import run_report
-
 REPO = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+sys.path.insert(0, str(REPO / "tests"))
+
+from support.chromium import CHROMIUM_ARGS, find_chromium  # noqa: E402
+
+from evalkit.cli import main as evalkit  # noqa: E402
+from evalkit.records.io import read_samples, write_samples_sorted  # noqa: E402
+from evalkit.reports.html import run_report  # noqa: E402
 
 
 def pipeline_run(data_dir: Path, out: Path) -> Path:
@@ -138,7 +131,7 @@ def main() -> None:
             f" {'render':>8} {'load':>8} {'search':>8} {'filter':>8}"
         )
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            browser = pw.chromium.launch(executable_path=find_chromium(), args=CHROMIUM_ARGS)
             for kind in ("short", "cot"):
                 with_completions(run_dir, kind)
                 started = time.perf_counter()

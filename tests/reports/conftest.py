@@ -10,28 +10,18 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support.chromium import CHROMIUM_ARGS, find_chromium
 
 from evalkit.cli import main
 from evalkit.records.io import read_record, write_record, write_samples_sorted
 from evalkit.records.summary import summarize_lines
 
 FIXTURE_DATA = Path(__file__).resolve().parents[1] / "fixtures" / "data"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 XSS = "<script>window.__pwned = 'script'</script><img src=x onerror=\"window.__pwned = 'img'\">"
 """Markup a model might write; a report that ran it would set ``window.__pwned``."""
 
@@ -253,7 +243,7 @@ def xss() -> str:
 
 def chromium_path() -> str:
     """The Chromium binary to test with, or skip saying why there is none."""
-    path = os.environ.get("EVALKIT_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    path = find_chromium()
     if not Path(path).is_file():
         pytest.skip(f"no Chromium at {path} (CI installs Debian's chromium; set $EVALKIT_CHROMIUM)")
     return path
