@@ -4,10 +4,10 @@ What English and Chinese responses say when they commit to an option ("the answe
 "故选", "B is correct", "B选项正确"), what rejects one ("A is wrong", "A项错误"), and how labels are
 joined ("A or C", "A、C", "AC"). :func:`label_patterns` compiles them once per label set;
 :mod:`evalkit.scoring.choice.scorer` reads responses with them, after :func:`clean_response` has
-dropped markup, reasoning (:func:`evalkit.scoring.response.reply_text`) and a base model's run-on
-into the next question (:func:`run_on_start`). Every pattern avoids nested unbounded repetition,
-and :func:`clean_response` collapses whitespace runs first, so each scan is linear in the
-response length.
+dropped markup and a base model's run-on into the next question (:func:`run_on_start`) from the
+reply (reasoning already dropped by :func:`evalkit.scoring.response.reply_text`). Every pattern
+avoids nested unbounded repetition, and :func:`clean_response` collapses whitespace runs first,
+so each scan is linear in the response length.
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from evalkit.scoring.response import reply_text
 
 # Telling a label from a word.
 # Closed-class words cannot follow the article "a": "answer is A because" names a letter, "A good
@@ -235,12 +233,13 @@ def stands_alone(text: str, end: int, token: str) -> bool:
     return True
 
 
-def clean_response(text: str, options: Sequence[str]) -> str:
-    """Normalize a response and keep only the part that can hold its answer.
+def clean_response(reply: str, options: Sequence[str]) -> str:
+    """Normalize a reply and keep only the part that can hold its answer.
 
+    ``reply`` is already read by :func:`~evalkit.scoring.response.reply_text` (no reasoning).
     ``options`` (compare-ready texts) tell a restated option list from a run-on new question.
     """
-    text = plain(reply_text(text))
+    text = plain(reply)
     text = BOXED.sub(lambda m: f"\nAnswer: {m.group(1)}\n", text)
     # Collapsed whitespace keeps every \s* in the patterns short, so scans stay linear.
     text = BLANK_LINES.sub("\n\n", SPACES.sub(" ", text))
