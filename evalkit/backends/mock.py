@@ -49,7 +49,7 @@ class MockBackend:
         return Completion(text=out, model=self._identity.model) if isinstance(out, str) else out
 
     async def preflight(self) -> None:
-        """Nothing to check before the first request (the model is already loaded)."""
+        """Nothing to check before the first request (a mock has no model or server)."""
 
     async def aclose(self) -> None:
         """Nothing to release."""

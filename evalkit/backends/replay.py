@@ -101,7 +101,7 @@ class ReplayBackend:
         )
 
     async def preflight(self) -> None:
-        """Nothing to check before the first request (the model is already loaded)."""
+        """Nothing to check before the first request (the recorded outputs are already read)."""
 
     async def aclose(self) -> None:
         """Nothing to release."""
