@@ -199,13 +199,25 @@ def discard_temp_files(run_dir: Path) -> None:
 
 
 def _drop_torn_tail(path: Path) -> None:
-    """Cut an unterminated last line (a write interrupted by a crash) before appending."""
-    if not path.is_file() or path.stat().st_size == 0:
+    """Cut an unterminated last line (a write interrupted by a crash) before appending.
+
+    The file is read backwards from its end to the last newline, not whole: a resumed run's
+    file may hold 100,000s of lines.
+    """
+    if not path.is_file():
         return
-    data = path.read_bytes()
-    if not data.endswith(b"\n"):
-        with path.open("r+b") as fh:
-            fh.truncate(data.rfind(b"\n") + 1)
+    with path.open("r+b") as fh:
+        end = pos = fh.seek(0, os.SEEK_END)
+        while pos > 0:
+            start = max(0, pos - 65536)
+            fh.seek(start)
+            cut = fh.read(pos - start).rfind(b"\n")
+            if cut >= 0:
+                pos = start + cut + 1
+                break
+            pos = start
+        if pos < end:
+            fh.truncate(pos)
 
 
 class SamplesWriter:
