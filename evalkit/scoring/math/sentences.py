@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 
-from evalkit.scoring.math.words import words_to_number
+from evalkit.scoring.math.words import NUMBER_WORDS, words_to_number
 
 SENTENCE_WINDOW = 600
 """Characters at the end of a reply (or after a marker) that are read as its last sentence."""
@@ -43,12 +43,8 @@ _LIST_GAP = re.compile(
     r"(?:(?:and|or|&|\\text\{ ?(?:and|or) ?\})[ \t]{0,3})?"
     r"(?:[A-Za-z](?:_\d)?[ \t]{0,2}=[ \t]{0,2})?"
 )
-_NUMBER_WORDS = (
-    r"zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
-    r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|"
-    r"eighty|ninety|hundred|thousand|million|billion|trillion|halves|half|thirds?|quarters?|"
-    r"fourths?|fifths?|sixths?|sevenths?|eighths?|ninths?|tenths?|negative|minus"
-)
+# Every pattern below guards its words on both sides, so the order of the alternatives is moot.
+_NUMBER_WORDS = "|".join(sorted(NUMBER_WORDS, key=lambda w: (-len(w), w)))
 _MATH_WORDS = (
     r"sqrt|cbrt|pi|infinity|inf|oo|sin|cos|tan|cot|sec|csc|ln|log|exp|U|or|and|percent|"
     r"per cent|pct|degrees|degree"

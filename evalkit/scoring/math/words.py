@@ -30,6 +30,10 @@ _DENOMINATORS = {
     "seventh": 7, "sevenths": 7, "eighth": 8, "eighths": 8, "ninth": 9, "ninths": 9,
     "tenth": 10, "tenths": 10,
 }  # fmt: skip
+NUMBER_WORDS = frozenset(
+    {*_UNITS, *_TENS, "hundred", *_MAGNITUDES, *_DENOMINATORS, "negative", "minus"}
+)
+"""Every word that names part of a number here ("a" and "and" only join them)."""
 _DIGITS_TIMES_WORD = re.compile(r"(\d+(?:\.\d+)?) ?(thousand|million|billion|trillion)")
 _WORDS = re.compile(r"[a-z]+(?:-[a-z]+)?(?: [a-z]+(?:-[a-z]+)?){0,15}")
 MAX_CHARS = 120
