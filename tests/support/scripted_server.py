@@ -10,14 +10,14 @@ request body for the test to inspect.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from support.threaded_http import JsonHandler, serve_threaded
 
 Script = Callable[[dict[str, Any]], dict[str, Any]]
 """Request body → assistant message (``{"content": ..., "tool_calls": [...]}``)."""
@@ -58,30 +58,19 @@ def scripted_server(script: Script, latency_s: float = 0.0) -> Iterator[Scripted
     state = ScriptedServer("")
     lock = threading.Lock()
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def _send(self, status: int, payload: Any) -> None:
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
+    class Handler(JsonHandler):
         def do_GET(self) -> None:
-            self._send(200, {"object": "list", "data": [{"id": "scripted", "object": "model"}]})
+            self.send_json(200, {"object": "list", "data": [{"id": "scripted", "object": "model"}]})
 
         def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            body = self.read_json()
             with lock:
                 state.bodies.append(body)
             message = script(body)
             if latency_s:
                 time.sleep(latency_s)
             finish = "tool_calls" if message.get("tool_calls") else "stop"
-            self._send(
+            self.send_json(
                 200,
                 {
                     "id": "scripted",
@@ -92,13 +81,6 @@ def scripted_server(script: Script, latency_s: float = 0.0) -> Iterator[Scripted
                 },
             )
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.request_queue_size = 128
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    try:
+    with serve_threaded(Handler) as url:
+        state.url = url
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
