@@ -96,4 +96,10 @@ def escape_surrogates(json_text: str) -> str:
     >>> text, json.loads(text.encode("utf-8")) == {"t": "a\ud800b"}
     ('{"t": "a\\ud800b"}', True)
     """
-    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", json_text)
+    if json_text.isascii():  # the usual case, checked far faster than the pattern scans
+        return json_text
+    try:
+        json_text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", json_text)
+    return json_text
