@@ -27,7 +27,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from evalkit.scoring import ScoringResources
-from evalkit.scoring.judge.conversation import conversation, judge_fields, references_of
+from evalkit.scoring.judge.conversation import (
+    Conversation,
+    conversation,
+    judge_fields,
+    references_of,
+)
 from evalkit.scoring.judge.length_control import lc_summary
 from evalkit.scoring.judge.prompts import JUDGE_PARAMS, PromptSet, ask_judge, prompt_hashes
 from evalkit.scoring.judge.verdicts import Winner, read_winner
@@ -113,9 +118,9 @@ class PairwiseScorer:
         return resources.baseline.answers_for(sample.id)
 
     def _requests(
-        self, sample: Sample, model: Sequence[str], base: Sequence[str], turns: int
+        self, sample: Sample, convo: Conversation, base: Sequence[str], turns: int
     ) -> list[Request]:
-        questions = [str(q) for q in sample.data["turns"]]
+        questions, model = convo.questions, convo.answers
         # Against a run, math/reasoning/coding pairs are reference-guided (FastChat); against
         # the reference itself, showing it twice would tell the judge which answer is which.
         refs = references_of(sample) if self.against == "run" else ()
@@ -139,12 +144,13 @@ class PairwiseScorer:
         """Ask the judge about every turn in both orders at once; read the outcomes."""
         if resources.judge is None:
             raise RuntimeError("judge-scored tasks run only with a judge (checked before the run)")
-        model = conversation(sample, completion, transcript).answers
+        convo = conversation(sample, completion, transcript)
+        model = convo.answers
         base = self._baseline(sample, resources)
-        turns = min(len(model), len(base), len(sample.data["turns"]))
+        turns = min(convo.turns, len(base))
         if turns == 0:
             raise ValueError(f"sample {sample.id} has no baseline answer to compare with")
-        requests = self._requests(sample, model, base, turns)
+        requests = self._requests(sample, convo, base, turns)
         replies = [r.text for r in await ask_judge(resources.judge, requests)]
         pairs = [
             _pair(t, (replies[2 * t - 2], replies[2 * t - 1]), model[t - 1], base[t - 1])
