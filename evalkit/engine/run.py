@@ -13,6 +13,7 @@ import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evalkit.backends import PROVIDERS, Backend, BackendOptions
@@ -83,6 +84,25 @@ class Shared:
             self.cache if self.backend.capabilities.cacheable else None,
             plan.task.typed.mode,
         )
+
+
+def open_shared(
+    config: RunConfig, backend: Backend, cache_dir: Path | None
+) -> tuple[Shared, list[Backend]]:
+    """What a run's tasks share, built once (by the driver, or by each Ray worker).
+
+    The judge's backend (``--judge``), the response cache in ``cache_dir`` when caching is on
+    and a backend's answers can be cached, the adaptive limiter. Returns it with the backends
+    to close when the run ends (the evaluated model's, then the judge's).
+    """
+    judge = make_backend(config.judge, config, dict(config.judge_args)) if config.judge else None
+    backends = [b for b in (backend, judge) if b is not None]
+    cache = None
+    if config.cache and cache_dir is not None and any(b.capabilities.cacheable for b in backends):
+        cache = ResponseCache(cache_dir)
+    shared = Shared(config, backend, cache, AdaptiveLimiter(config.concurrency))
+    shared.judge = judge_caller(config, judge, cache)
+    return shared, backends
 
 
 def task_baseline(config: RunConfig, plan: TaskPlan) -> BaselineRun:
@@ -306,18 +326,13 @@ async def _run_planned(
     resume: str | None,
 ) -> list[TaskOutcome]:
     """Build the engines, open the run folders and hand what is left to the executor."""
-    judge = make_backend(config.judge, config, dict(config.judge_args)) if config.judge else None
-    backends = [b for b in (backend, judge) if b is not None]
-    cache = None
-    if config.cache and any(b.capabilities.cacheable for b in backends):
-        cache = ResponseCache(config.cache_dir or default_cache_dir())
+    shared, backends = open_shared(config, backend, config.cache_dir or default_cache_dir())
+    cache = shared.cache
     try:
-        shared = Shared(config, backend, cache, AdaptiveLimiter(config.concurrency))
-        shared.judge = judge_caller(config, judge, cache)
         engines = [build_engine(plan, shared) for plan in plans]
         await backend.preflight()
-        if judge is not None:
-            await _preflight_judge(judge)
+        if shared.judge is not None:
+            await _preflight_judge(shared.judge.backend)
         runs = [
             open_task(plan, engine, ll_method, shared, resume)
             for plan, (engine, ll_method) in zip(plans, engines, strict=True)

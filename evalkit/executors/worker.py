@@ -21,9 +21,8 @@ from typing import TYPE_CHECKING
 from evalkit.backends import Backend, BackendIdentity, Capabilities
 from evalkit.config import RunConfig
 from evalkit.engine.cache import ResponseCache
-from evalkit.engine.limiter import AdaptiveLimiter
 from evalkit.engine.pipeline import Engine, process_sample
-from evalkit.engine.run import Shared, build_engine, judge_caller, make_backend
+from evalkit.engine.run import Shared, build_engine, make_backend, open_shared
 from evalkit.types import Request, Sample, SampleResult
 
 if TYPE_CHECKING:
@@ -131,17 +130,9 @@ class ShardWorker:
         config = self._config
         if self._cwd and os.path.isdir(self._cwd):
             os.chdir(self._cwd)  # this process serves this worker only
-        backend = make_backend(config.model, config)
-        judge = None
-        if config.judge:
-            judge = make_backend(config.judge, config, dict(config.judge_args))
-        backends = [b for b in (backend, judge) if b is not None]
-        cache = None
-        if config.cache and config.cache_dir and any(b.capabilities.cacheable for b in backends):
-            cache = ResponseCache(config.cache_dir)
-        shared = Shared(config, backend, cache, AdaptiveLimiter(config.concurrency))
-        shared.judge = judge_caller(config, judge, cache)
-        return _Loaded(backends, cache, shared, [])
+        # The driver gives the cache folder (a worker has no default of its own).
+        shared, backends = open_shared(config, make_backend(config.model, config), config.cache_dir)
+        return _Loaded(backends, shared.cache, shared, [])
 
     async def run_shard(
         self, task: str, plan: TaskPlan, pairs: tuple[tuple[Sample, Request], ...]
