@@ -209,12 +209,28 @@ def _hub_rows(
 
 def package_dir(spec: DatasetSpec) -> Path | None:
     """Return the folder of the task's data package (``[dataset] package``), if installed."""
-    if spec.package is None:
-        return None
-    found = importlib.util.find_spec(spec.package)
+    return None if spec.package is None else installed_package_dir(spec.package)
+
+
+def installed_package_dir(name: str) -> Path | None:
+    """Return the folder of the installed package ``name`` (``None`` when it is not installed)."""
+    found = importlib.util.find_spec(name)
     if found is None or not found.submodule_search_locations:
         return None
     return Path(next(iter(found.submodule_search_locations)))
+
+
+def read_json_lines(path: Path, what: str) -> list[dict[str, Any]]:
+    """Every JSON line of a small data file that ships in a package (``what`` names the data).
+
+    Raises:
+        DataError: the file cannot be read or a line is not JSON.
+    """
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        return [json.loads(line) for line in lines if line.strip()]
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{path}: cannot read {what} ({exc})") from None
 
 
 def load_split(spec: DatasetSpec, split: str, data_dir: Path | None) -> LoadedSplit:

