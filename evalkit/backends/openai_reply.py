@@ -15,9 +15,8 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from evalkit.errors import FatalBackendError
-from evalkit.types import Completion, FinishReason, ToolCall, Usage
+from evalkit.types import FINISH_REASONS, Completion, FinishReason, ToolCall, Usage
 
-FINISH_REASONS: frozenset[str] = frozenset({"stop", "length", "content_filter", "tool_calls"})
 MAX_TOKENS_COUNTED = 2**53
 """Token counts outside ``[0, 2**53)`` in ``usage`` are not numbers a server means."""
 MALFORMED = (LookupError, TypeError, ValueError, AttributeError, ArithmeticError, RecursionError)
